@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { isValidTimeZone } from '../domain/dates.ts';
+
+/**
+ * Configuration from the environment, validated once at cold start so a misconfigured stage fails loudly
+ * at its first invocation instead of misbehaving later.
+ */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const common = {
+  TABLE_NAME: z.string().min(1),
+  OPERATOR_TIME_ZONE: z.string().default('UTC').refine(isValidTimeZone, 'not an IANA time zone'),
+  DUE_SHARDS: positiveInt(4),
+  /** How long after a process-immediately create the processing run steps in if the queue message was lost. */
+  IMMEDIATE_GRACE_SECONDS: positiveInt(60),
+};
+
+export const apiConfigSchema = z.object({
+  ...common,
+  IDEMPOTENCY_TABLE_NAME: z.string().min(1),
+  QUEUE_URL: z.string().min(1),
+});
+
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export const loadConfig = <S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> => {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return result.data;
+};
+
+export const processingRunConfigSchema = z.object({
+  ...common,
+  QUEUE_URL: z.string().min(1),
+  LEASE_SECONDS: positiveInt(120),
+  PROCESSING_RUN_BUDGET_MS: positiveInt(45_000),
+  DUE_PAGE_SIZE: positiveInt(100),
+});
+
+export const workerConfigSchema = z
+  .object({
+    ...common,
+    QUEUE_URL: z.string().min(1),
+    HEADEND_URL: z.url(),
+    HEADEND_SECRET_ARN: z.string().optional(),
+    HEADEND_SECRET: z.string().optional(),
+    HEADEND_TIMEOUT_MS: positiveInt(5_000),
+    HEADEND_MAX_CONCURRENCY: positiveInt(10),
+    HEADEND_MAX_PER_SECOND: positiveInt(50),
+    HEADEND_DEADLINE_HOURS: z.coerce.number().positive().default(24),
+    RETRY_BASE_SECONDS: z.coerce.number().positive().default(5),
+    RETRY_CAP_SECONDS: z.coerce.number().positive().default(900),
+    LEASE_SECONDS: positiveInt(120),
+    /** The work queue's redrive maxReceiveCount: a transient retry leaves the queue before the DLQ would take it. */
+    MAX_RECEIVE_COUNT: positiveInt(5),
+  })
+  .refine((c) => c.HEADEND_SECRET_ARN !== undefined || c.HEADEND_SECRET !== undefined, {
+    message: 'HEADEND_SECRET_ARN (AWS) or HEADEND_SECRET (local) is required',
+  });

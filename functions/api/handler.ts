@@ -1,0 +1,31 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { logger, metrics } from '../adapters/observability.ts';
+import { ApiError } from '../domain/errors.ts';
+import { errorEnvelope } from '../middleware/error-envelope.ts';
+import { clearPinRoute } from './clear-pin.ts';
+import { loginRoute } from './login.ts';
+import { releaseTokenRoute } from './release-token.ts';
+import { showRequestRoute } from './show-request.ts';
+
+const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+  routes: [
+    { method: 'POST', path: '/authentication/token', handler: loginRoute },
+    { method: 'POST', path: '/authentication/token/release', handler: releaseTokenRoute },
+    { method: 'POST', path: '/nagravision/provisioning_requests/clear_pin', handler: clearPinRoute },
+    { method: 'GET', path: '/provisioning/provisioning_requests/show', handler: showRequestRoute },
+  ],
+  notFoundResponse: ({ method, path }) => {
+    throw new ApiError('NOT_FOUND', 'There is no such method.', `${method} ${path}`);
+  },
+});
+
+/** The API Lambda: one function, one router, the envelope and logging around every route. */
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
+  .use(logMetrics(metrics))
+  .use(errorEnvelope())
+  .handler(router);

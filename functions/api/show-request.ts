@@ -1,0 +1,10 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ok } from '../middleware/envelope.ts';
+import { showRequest } from '../use-cases/show-request.ts';
+import { showDependencies } from './dependencies.ts';
+
+/** GET /provisioning/provisioning_requests/show */
+export const showRequestRoute = middy<APIGatewayProxyEvent>().handler(async (event) =>
+  ok(await showRequest(showDependencies, event.queryStringParameters ?? {})),
+);

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { DAY_MS, parseCrmDate } from './dates.ts';
+import { ApiError } from './errors.ts';
+import type { Identifier } from './identifiers.ts';
+import type { Priority } from './provisioning-request.ts';
+import { parseOrThrow, withCode } from './validation.ts';
+
+const exactlyOne = <K extends string>(fields: readonly K[]) =>
+  z
+    .strictObject(
+      Object.fromEntries(fields.map((f) => [f, z.string().optional()])) as Record<K, z.ZodOptional<z.ZodString>>,
+    )
+    .superRefine((value, ctx) => {
+      const given = fields.filter((f) => (value as Record<string, unknown>)[f] !== undefined);
+      if (given.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must specify exactly one of ${fields.join(', ')} (got ${given.length})`,
+          ...withCode('INVALID_IDENTIFIER'),
+        });
+      } else if ((value as Record<string, string>)[given[0] as string] === '') {
+        ctx.addIssue({ code: 'custom', message: `${given[0]} must not be empty`, ...withCode('INVALID_IDENTIFIER') });
+      }
+    });
+
+export const SUBSCRIPTION_FIELDS = ['id', 'number'] as const;
+export const SMARTCARD_FIELDS = ['id', 'serial_number', 'alternative_code'] as const;
+
+const processImmediately = z
+  .union([z.boolean(), z.literal(1), z.literal(0), z.literal('true'), z.literal('false')], {
+    error: 'must be true, false, 1, 0, "true" or "false"',
+  })
+  .optional();
+
+/** The body of `POST /nagravision/provisioning_requests/clear_pin` (also the source of the OpenAPI and API Gateway models). */
+export const clearPinBodySchema = z.strictObject({
+  token: z.string(),
+  subscription_identifier: exactlyOne(SUBSCRIPTION_FIELDS),
+  smartcard_identifier: exactlyOne(SMARTCARD_FIELDS),
+  process_immediately: processImmediately,
+  scheduled_date: z.string().optional(),
+  priority: z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' }).optional(),
+});
+
+export type ClearPinCommand = {
+  subscription: Identifier<(typeof SUBSCRIPTION_FIELDS)[number]>;
+  smartcard: Identifier<(typeof SMARTCARD_FIELDS)[number]>;
+  processImmediately: boolean;
+  /** What the client asked for (or now); never before `now` is not required — a past date is simply due at once. */
+  scheduledAt: Date;
+  priority: Priority;
+};
+
+/** Dates further ahead than this are refused (SPEC §2.3). */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * DAY_MS;
+
+const pick = <K extends string>(identifier: Partial<Record<K, string>>): Identifier<K> => {
+  const [field, value] = Object.entries(identifier).find(([, v]) => v !== undefined) as [K, string];
+  return { field, value };
+};
+
+/** Validates a clear-PIN body (token already checked) into a command, or throws the catalogue error. */
+export const parseClearPinBody = (body: unknown, options: { timeZone: string; now: Date }): ClearPinCommand => {
+  const parsed = parseOrThrow(clearPinBodySchema, body);
+  let scheduledAt = options.now;
+  if (parsed.scheduled_date !== undefined) {
+    const date = parseCrmDate(parsed.scheduled_date, options.timeZone);
+    if (!date) {
+      throw new ApiError(
+        'INVALID_DATE',
+        'The date is not valid.',
+        'scheduled_date must be YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD, or ISO 8601 with Z or an offset',
+      );
+    }
+    if (date.getTime() - options.now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
+      throw new ApiError('INVALID_DATE', 'The date is not valid.', 'scheduled_date is more than 366 days ahead');
+    }
+    scheduledAt = date;
+  }
+  const flag = parsed.process_immediately;
+  return {
+    subscription: pick(parsed.subscription_identifier),
+    smartcard: pick(parsed.smartcard_identifier),
+    processImmediately: flag === true || flag === 1 || flag === 'true',
+    scheduledAt,
+    priority: parsed.priority ?? 'REGULAR',
+  };
+};

@@ -1,0 +1,56 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: object,
+) => Promise<Buffer>;
+
+/** scrypt cost: N=2^14, r=8, p=1 (OWASP's floor), about 50 ms per hash on a Lambda core. */
+const COST = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const KEY_LENGTH = 32;
+
+/** A salted slow hash, written `scrypt$N$r$p$salt$hash` (base64) so the cost can change later. */
+export const hashPassword = async (password: string): Promise<string> => {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(password, salt, KEY_LENGTH, COST);
+  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), hash.toString('base64')].join('$');
+};
+
+// Hashed against when the user does not exist, so a wrong username costs as much time as a wrong password.
+const DUMMY_HASH = `scrypt$${COST.N}$${COST.r}$${COST.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(KEY_LENGTH).toString('base64')}`;
+
+export const verifyPassword = async (password: string, stored: string | undefined): Promise<boolean> => {
+  const [scheme, n, r, p, salt, hash] = (stored ?? DUMMY_HASH).split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: COST.maxmem,
+  });
+  return timingSafeEqual(actual, expected) && stored !== undefined;
+};
+
+/** Tokens are 32 uppercase hex, like CRM.COM's; only their SHA-256 is ever stored. */
+export const newToken = (): string => randomBytes(16).toString('hex').toUpperCase();
+
+/** Case-insensitive: CRM.COM writes tokens in uppercase but integrators are known to lowercase them. */
+export const hashToken = (token: string): string => createHash('sha256').update(token.toUpperCase()).digest('hex');
+
+export const TOKEN_IDLE_MS = 60 * 60 * 1000;
+/** A token's last use is written at most once per this interval, so most requests cost no token write. */
+export const TOKEN_TOUCH_INTERVAL_MS = 60 * 1000;
+
+/**
+ * A token lives until an hour after its last use. `lastUsedAt` lags the real last use by less than the touch
+ * interval, so the allowance is added back: a token never dies early.
+ */
+export const isTokenLive = (lastUsedAt: Date, now: Date): boolean =>
+  now.getTime() - lastUsedAt.getTime() <= TOKEN_IDLE_MS + TOKEN_TOUCH_INTERVAL_MS;
+
+export const needsTouch = (lastUsedAt: Date, now: Date): boolean =>
+  now.getTime() - lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS;

@@ -1,0 +1,104 @@
+/**
+ * CRM.COM date-times are written `YYYY-MM-DDTHH:MM:SS` in the operator's time zone, with no offset.
+ * Inside the service every instant is a `Date`; these functions convert at the edges.
+ */
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+const formatterFor = (timeZone: string): Intl.DateTimeFormat => {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+};
+
+/** True when `timeZone` is an IANA zone name this runtime knows. */
+export const isValidTimeZone = (timeZone: string): boolean => {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const wallClockParts = (instant: Date, timeZone: string): number[] => {
+  const parts = Object.fromEntries(
+    formatterFor(timeZone)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second].map(Number);
+};
+
+/** Formats an instant as CRM.COM writes it: `YYYY-MM-DDTHH:MM:SS` in the operator's zone. */
+export const formatCrmDate = (instant: Date, timeZone: string): string => {
+  const [y, mo, d, h, mi, s] = wallClockParts(instant, timeZone).map((n) => String(n).padStart(2, '0'));
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}`;
+};
+
+const offsetMs = (instant: Date, timeZone: string): number => {
+  const [y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0] = wallClockParts(instant, timeZone);
+  return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(instant.getTime() / 1000) * 1000;
+};
+
+/** The instant at which the operator's wall clock shows the given time (the earlier one across a DST overlap). */
+const fromWallClock = (fields: number[], timeZone: string): Date | undefined => {
+  const [y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0] = fields;
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(asUtc);
+  // Reject rolled-over values such as 2026-02-30 or 24:00:00.
+  if (
+    check.getUTCFullYear() !== y ||
+    check.getUTCMonth() !== mo - 1 ||
+    check.getUTCDate() !== d ||
+    check.getUTCHours() !== h ||
+    check.getUTCMinutes() !== mi ||
+    check.getUTCSeconds() !== s
+  ) {
+    return undefined;
+  }
+  // Two passes settle the offset on either side of a DST change.
+  let guess = asUtc - offsetMs(new Date(asUtc), timeZone);
+  guess = asUtc - offsetMs(new Date(guess), timeZone);
+  return new Date(guess);
+};
+
+/**
+ * Reads a client-supplied date: `YYYY-MM-DDTHH:MM:SS` (operator zone), ISO 8601 with `Z` or an offset, or
+ * `YYYY-MM-DD` (start of that day in the operator zone). Returns undefined when it is none of these.
+ */
+export const parseCrmDate = (text: string, timeZone: string): Date | undefined => {
+  const local = LOCAL_DATE_TIME.exec(text);
+  if (local) return fromWallClock(local.slice(1).map(Number), timeZone);
+  const day = DATE_ONLY.exec(text);
+  if (day) return fromWallClock([...day.slice(1).map(Number), 0, 0, 0], timeZone);
+  if (ISO_WITH_ZONE.test(text)) {
+    const instant = new Date(text);
+    if (Number.isNaN(instant.getTime())) return undefined;
+    const datePart = text.slice(0, 10);
+    // Date() silently rolls 2026-02-30 over; the calendar date must survive a round trip (in its own offset).
+    const [y, mo, d] = datePart.split('-').map(Number);
+    const probe = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1));
+    if (probe.toISOString().slice(0, 10) !== datePart) return undefined;
+    return instant;
+  }
+  return undefined;
+};
+
+export const DAY_MS = 24 * 60 * 60 * 1000;

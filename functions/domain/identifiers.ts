@@ -1,0 +1,29 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** CRM.COM ids are 32 uppercase hex characters. */
+export const ID_PATTERN = /^[0-9A-F]{32}$/;
+
+export const newId = (): string => randomBytes(16).toString('hex').toUpperCase();
+
+/** A stable id derived from other values, for ids that must not change when the same data is loaded again. */
+export const derivedId = (...parts: string[]): string =>
+  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32).toUpperCase();
+
+/** Which field of a CRM.COM identifier object was given, and its value. */
+export type Identifier<K extends string> = { field: K; value: string };
+
+/**
+ * Parses CRM.COM's query-string identifier form `field=value` (e.g. `number=18579`), as written in
+ * `?provisioning_request_identifier=number=18579`.
+ */
+export const parseQueryIdentifier = <K extends string>(
+  raw: string,
+  fields: readonly K[],
+): Identifier<K> | undefined => {
+  const separator = raw.indexOf('=');
+  if (separator <= 0) return undefined;
+  const field = raw.slice(0, separator) as K;
+  const value = raw.slice(separator + 1);
+  if (!fields.includes(field) || value === '') return undefined;
+  return { field, value };
+};

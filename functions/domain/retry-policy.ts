@@ -1,0 +1,21 @@
+import { backoffDelayMs } from './backoff.ts';
+
+/** Error code written when the headend stayed unreachable until the deadline (SPEC §3). */
+export const HEADEND_UNAVAILABLE = 'HEADEND_UNAVAILABLE';
+
+export type RetryPolicy = { baseMs: number; capMs: number; minMs: number; deadlineMs: number };
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  baseMs: 5_000,
+  capMs: 15 * 60_000,
+  minMs: 1_000,
+  deadlineMs: 24 * 60 * 60_000,
+};
+
+/** Delay before the next try after `attempts` tries: exponential with full jitter, never quite zero. */
+export const retryDelayMs = (attempts: number, policy: RetryPolicy, random: () => number = Math.random): number =>
+  Math.max(policy.minMs, backoffDelayMs(attempts, policy, random));
+
+/** A request that became due longer ago than the deadline is given up on instead of retried. */
+export const isPastDeadline = (scheduledAt: string, now: Date, policy: RetryPolicy): boolean =>
+  now.getTime() - new Date(scheduledAt).getTime() > policy.deadlineMs;

@@ -1,0 +1,26 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+
+/** CRM.COM's response envelope, for success and error alike. */
+export type Envelope<T> = { status: { code: string; message: string; description: string }; data: T };
+
+export const jsonResponse = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+export const ok = <T>(data: T): APIGatewayProxyResult =>
+  jsonResponse(200, { status: { code: 'OK', message: '', description: '' }, data } satisfies Envelope<T>);
+
+export const failure = (
+  statusCode: number,
+  code: string,
+  message: string,
+  description: string,
+  headers?: Record<string, string>,
+): APIGatewayProxyResult =>
+  jsonResponse(statusCode, { status: { code, message, description }, data: null } satisfies Envelope<null>, headers);

@@ -1,0 +1,128 @@
+import { logger, metrics } from '../adapters/observability.ts';
+import { type ClearPinCommand, parseClearPinBody } from '../domain/clear-pin-body.ts';
+import { ApiError } from '../domain/errors.ts';
+import { bodyFingerprint } from '../domain/fingerprint.ts';
+import { newId } from '../domain/identifiers.ts';
+import { type ClearPinTarget, resolveClearPinTarget } from '../domain/installed-item.ts';
+import {
+  type CrmProvisioningRequest,
+  dueShardOf,
+  firstDueAt,
+  type ProvisioningRequest,
+  toCrmView,
+} from '../domain/provisioning-request.ts';
+import type { Session } from '../domain/session.ts';
+import { acceptSession, tokenHashOf, touchSession } from './authenticate.ts';
+import type { IdempotencyGuard, ReferenceStore, RequestStore, SessionStore, WorkQueue } from './ports.ts';
+
+export type CreateClearPinDependencies = {
+  sessions: SessionStore;
+  reference: ReferenceStore;
+  requests: RequestStore;
+  queue: WorkQueue;
+  idempotency: IdempotencyGuard;
+  now: () => Date;
+  timeZone: string;
+  dueShards: number;
+  immediateGraceMs: number;
+};
+
+/**
+ * Create a clear-PIN provisioning request (SPEC §2.3).
+ * 1. Read the token; validate the fields, keeping any field error until the token has been judged (§2.5 order).
+ * 2. One BatchGetItem: the token's session, the subscription and the smartcard.
+ * 3. Refuse a dead token, then a field error, then a failed look-up.
+ * 4. (With an Idempotency-Key, steps 5–7 run once per user and key.)
+ * 5. Take the next number (and slide the token's expiry, in parallel).
+ * 6. Write the request PENDING, placed in the due index.
+ * 7. For process_immediately, send its id to the work queue; a failed send leaves it for the processing run.
+ */
+export const createClearPin = async (
+  deps: CreateClearPinDependencies,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<CrmProvisioningRequest> => {
+  const now = deps.now();
+  const tokenHash = tokenHashOf(body);
+  let command: ClearPinCommand | undefined;
+  let fieldError: ApiError | undefined;
+  try {
+    command = parseClearPinBody(body, { timeZone: deps.timeZone, now });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    fieldError = error;
+  }
+  const found = await deps.reference.lookupForClearPin(tokenHash, command?.subscription, command?.smartcard);
+  const session = acceptSession(found.session, now);
+  if (!command) throw fieldError;
+  const target = resolveClearPinTarget(found.subscription, found.item, {
+    subscription: `${command.subscription.field}=${command.subscription.value}`,
+    smartcard: `${command.smartcard.field}=${command.smartcard.value}`,
+  });
+  const create = () => createRequest(deps, { command, target, session, tokenHash, now });
+  if (idempotencyKey === undefined) return create();
+  return deps.idempotency.once(
+    { scope: session.user.id, key: idempotencyKey, fingerprint: bodyFingerprint(body, ['token']) },
+    create,
+  );
+};
+
+type Accepted = { command: ClearPinCommand; target: ClearPinTarget; session: Session; tokenHash: string; now: Date };
+
+const createRequest = async (deps: CreateClearPinDependencies, accepted: Accepted): Promise<CrmProvisioningRequest> => {
+  const { command, target, session, tokenHash, now } = accepted;
+  const [number] = await Promise.all([
+    deps.requests.nextNumber(),
+    touchSession(deps.sessions, tokenHash, session, now),
+  ]);
+  const request = newRequest(command, target, session, number, now);
+  await deps.requests.create(request, {
+    shard: dueShardOf(request.id, request.priority, deps.dueShards),
+    at: firstDueAt(request, now, deps.immediateGraceMs),
+  });
+  metrics.addMetric('RequestsCreated', 'Count', 1);
+  if (command.processImmediately) {
+    const { failed } = await deps.queue.send([request.id]);
+    if (failed.length > 0) {
+      // The request is safe in DynamoDB; the processing run picks it up after the grace period.
+      logger.warn('Work queue send failed; the processing run will pick the request up', { requestId: request.id });
+      metrics.addMetric('QueueSendFailures', 'Count', 1);
+    }
+  }
+  return toCrmView(request, deps.timeZone);
+};
+
+const newRequest = (
+  command: ClearPinCommand,
+  target: ClearPinTarget,
+  session: Session,
+  number: string,
+  now: Date,
+): ProvisioningRequest => {
+  const { smartcard, subscription } = target;
+  return {
+    id: newId(),
+    number,
+    priority: command.priority,
+    processImmediately: command.processImmediately,
+    scheduledAt: command.scheduledAt.toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    lifeCycleState: 'PENDING',
+    subscriptionId: subscription.id,
+    installedItemId: smartcard.id,
+    smartcardCaId: smartcard.smartcard_ca_id,
+    // The shape of CRM.COM's clear_pin example: four parameters, two of them named.
+    parameters: [
+      { id: newId() },
+      { smartcard_ca_id: smartcard.smartcard_ca_id, id: newId() },
+      { id: newId() },
+      { sub_provisioning_distribution_id: smartcard.sub_provisioning_distribution_id ?? subscription.id, id: newId() },
+    ],
+    createdByUser: session.user,
+    createdByUnit: session.unit,
+    updatedByUser: session.user,
+    updatedByUnit: session.unit,
+    attempts: 0,
+  };
+};

@@ -1,0 +1,95 @@
+import type { Identifier } from '../domain/identifiers.ts';
+import type { InstalledItem, Subscription } from '../domain/installed-item.ts';
+import type { LoginFailures } from '../domain/login-attempts.ts';
+import type { ProvisioningRequest } from '../domain/provisioning-request.ts';
+import type { Session, User } from '../domain/session.ts';
+
+/** The small interfaces the use cases need; the DynamoDB, SQS and HTTP adapters implement them. */
+
+export interface SessionStore {
+  find(tokenHash: string): Promise<Session | undefined>;
+  save(tokenHash: string, session: Session): Promise<void>;
+  touch(tokenHash: string, at: Date): Promise<void>;
+  remove(tokenHash: string): Promise<void>;
+}
+
+export interface UserStore {
+  /** The user and the username's failure counter, in one round trip. */
+  findForLogin(organisation: string, username: string): Promise<{ user?: User; failures?: LoginFailures }>;
+  /** Counts one more failure atomically (concurrent failures all count) and answers the new counter. */
+  recordFailure(username: string, now: Date): Promise<LoginFailures>;
+  lock(username: string, until: Date): Promise<void>;
+  clearFailures(username: string): Promise<void>;
+}
+
+export type ClearPinLookup = { session?: Session; subscription?: Subscription; item?: InstalledItem };
+
+export interface ReferenceStore {
+  /** The token's session and, when given, the subscription and installed item, in one round trip. */
+  lookupForClearPin(
+    tokenHash: string,
+    subscription?: Identifier<'id' | 'number'>,
+    item?: Identifier<'id' | 'serial_number' | 'alternative_code'>,
+  ): Promise<ClearPinLookup>;
+}
+
+export type DuePlacement = { shard: string; at: Date };
+
+export interface RequestStore {
+  nextNumber(): Promise<string>;
+  /** Writes a new PENDING request; never overwrites. */
+  create(request: ProvisioningRequest, due: DuePlacement): Promise<void>;
+  findById(id: string): Promise<ProvisioningRequest | undefined>;
+  findByNumber(number: string): Promise<ProvisioningRequest | undefined>;
+}
+
+export interface WorkQueue {
+  /** Sends request ids to the worker; answers the ids that could not be sent. */
+  send(requestIds: string[]): Promise<{ failed: string[] }>;
+}
+
+export type IdempotencyScope = { scope: string; key: string; fingerprint: string };
+
+export interface IdempotencyGuard {
+  /**
+   * Runs `work` once per (scope, key) within the retention window and answers the first result to repeats;
+   * a repeat with a different fingerprint is IDEMPOTENCY_KEY_REUSED.
+   */
+  once<T>(id: IdempotencyScope, work: () => Promise<T>): Promise<T>;
+}
+
+export type DueEntry = { id: string; dueAt: string };
+
+export type Completion = {
+  executedAt: Date;
+  referenceNumber: string;
+  sequenceNumber: string;
+  processId: string;
+  request: string;
+  response: string;
+};
+
+export type Rejection = {
+  executedAt: Date;
+  errorCode: string;
+  errorDescription: string;
+  processId: string;
+  request?: string;
+  response?: string;
+};
+
+/** The processing side of the request table: the due index, claims with leases, and final writes. */
+export interface ProcessingStore {
+  /** One page of the due index partition, oldest first, whose next look is at or before `now`. */
+  findDue(shard: string, now: Date, limit: number, after?: unknown): Promise<{ entries: DueEntry[]; next?: unknown }>;
+  /** Hands a due request on: moves its next look to `nextDueAt` unless someone else moved it first. */
+  markDispatched(entry: DueEntry, nextDueAt: Date): Promise<boolean>;
+  /** Takes the lease on a PENDING request no one holds (or whose lease ran out); undefined if not possible. */
+  claim(id: string, claimId: string, now: Date, leaseUntil: Date): Promise<ProvisioningRequest | undefined>;
+  /** The final writes and the release hold only while the claim is still ours. */
+  complete(id: string, claimId: string, completion: Completion): Promise<boolean>;
+  reject(id: string, claimId: string, rejection: Rejection): Promise<boolean>;
+  release(id: string, claimId: string, nextDueAt: Date): Promise<boolean>;
+  /** The deployment's order of sending (SPEC §3 `sequence_number`). */
+  nextSequenceNumber(): Promise<string>;
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadReferenceData } from '../reference-data.ts';
+import { type ApiHandler, startApiFront } from './api-front.ts';
+import {
+  DEFAULT_HEADEND_SECRET,
+  type HeadendFaults,
+  type HeadendSimulator,
+  startHeadendSimulator,
+} from './headend-simulator.ts';
+import { type ProcessingRunHandler, startScheduleTimer } from './schedule-timer.ts';
+import { createTables, LOCAL_AWS_ENV, startDynamo, startQueues } from './services.ts';
+import { startSqsPoller, type WorkerHandler } from './sqs-poller.ts';
+
+export const DEMO_DATA_PATH = join(import.meta.dirname, 'demo-data.json');
+
+export type LocalStackOptions = {
+  /** API port; 0 picks a free one. */
+  port?: number;
+  /** Where dynalite and fauxqs keep their data; in memory when absent. */
+  dataDir?: string;
+  headendFaults?: HeadendFaults;
+  /** How often the processing run fires (EventBridge fires every minute in AWS). */
+  processingIntervalMs?: number;
+  /** Run the worker poller and the processing run (off for API-only tests). */
+  processing?: boolean;
+  /** Extra function configuration (e.g. shorter leases for tests). */
+  env?: Record<string, string>;
+};
+
+export type LocalStack = {
+  apiUrl: string;
+  headend: HeadendSimulator;
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  tableName: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  document: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  stop(): Promise<void>;
+};
+
+/**
+ * The whole service on one machine: dynalite, fauxqs, the headend simulator, the API behind an HTTP front,
+ * the SQS poller calling the worker and a timer calling the processing run — the deployed handler code,
+ * configured through the same environment variables as in AWS.
+ */
+export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  const dynamo = await startDynamo({ dataDir: options.dataDir && join(options.dataDir, 'dynamodb') });
+  const queues = await startQueues({
+    dataDir: options.dataDir && join(options.dataDir, 'sqs'),
+    visibilityTimeoutSeconds: 30,
+  });
+  const headend = await startHeadendSimulator({
+    knownCards: ['smrt200000', 'smrt200001'],
+    faults: options.headendFaults,
+  });
+  const names = { table: 'clear-pin-local-main', idempotencyTable: 'clear-pin-local-idempotency' };
+  await createTables(dynamo.endpoint, names);
+
+  Object.assign(process.env, {
+    ...LOCAL_AWS_ENV,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: queues.endpoint,
+    TABLE_NAME: names.table,
+    IDEMPOTENCY_TABLE_NAME: names.idempotencyTable,
+    QUEUE_URL: queues.queueUrl,
+    HEADEND_URL: headend.url,
+    HEADEND_SECRET: DEFAULT_HEADEND_SECRET,
+    POWERTOOLS_SERVICE_NAME: 'clear-pin-local',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    // Local time runs faster than a deployed stage: short leases, grace and back-off.
+    IMMEDIATE_GRACE_SECONDS: '10',
+    LEASE_SECONDS: '15',
+    RETRY_BASE_SECONDS: '1',
+    RETRY_CAP_SECONDS: '10',
+    HEADEND_TIMEOUT_MS: '3000',
+    ...options.env,
+  });
+
+  const clientConfig = {
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const document = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sqs = new SQSClient({ ...clientConfig, endpoint: queues.endpoint, useQueueUrlAsEndpoint: false });
+  await loadReferenceData(document, names.table, JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')));
+
+  const api = (await import('../../functions/api/handler.ts')).handler as unknown as ApiHandler;
+  const front = await startApiFront(api, { port: options.port ?? 0 });
+
+  const background: { stop(): Promise<void> }[] = [];
+  if (options.processing !== false) {
+    const worker = (await import('../../functions/worker/handler.ts')).handler as unknown as WorkerHandler;
+    const run = (await import('../../functions/processing-run/handler.ts')).handler as unknown as ProcessingRunHandler;
+    background.push(startSqsPoller({ client: sqs, queueUrl: queues.queueUrl, handler: worker, concurrency: 2 }));
+    background.push(startScheduleTimer({ handler: run, intervalMs: options.processingIntervalMs ?? 2_000 }));
+  }
+
+  return {
+    apiUrl: front.url,
+    headend,
+    dynamoEndpoint: dynamo.endpoint,
+    sqsEndpoint: queues.endpoint,
+    tableName: names.table,
+    queueUrl: queues.queueUrl,
+    deadLetterQueueUrl: queues.deadLetterQueueUrl,
+    document,
+    sqs,
+    stop: async () => {
+      await Promise.all(background.map((b) => b.stop()));
+      await front.stop();
+      await headend.stop();
+      await queues.stop();
+      await dynamo.stop();
+      document.destroy();
+      sqs.destroy();
+    },
+  };
+};

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { startFauxqs } from 'fauxqs';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: {
+  createTableMs?: number;
+  path?: string;
+}) => import('node:http').Server;
+
+/** Local AWS: fixed fake credentials and region; the SDK never reaches AWS. */
+export const LOCAL_AWS_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+} as const;
+
+export type LocalService = { endpoint: string; stop(): Promise<void> };
+
+/** dynalite, in-process. With `dataDir` it keeps its data on disk, so a restart loses nothing. */
+export const startDynamo = async (options: { dataDir?: string; port?: number } = {}): Promise<LocalService> => {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const server = dynalite({ createTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** The tables as the stateful stack defines them (keys, indexes); TTL is not set because dynalite has none. */
+export const tableDefinitions = (names: { table: string; idempotencyTable: string }): CreateTableCommandInput[] => [
+  {
+    TableName: names.table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'dueShard', AttributeType: 'S' },
+      { AttributeName: 'dueAt', AttributeType: 'S' },
+      { AttributeName: 'number', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: 'by-number',
+        KeySchema: [{ AttributeName: 'number', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  },
+  {
+    TableName: names.idempotencyTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  },
+];
+
+/** Creates the tables unless they exist (a restart on kept data finds them). */
+export const createTables = async (endpoint: string, names: { table: string; idempotencyTable: string }) => {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  for (const definition of tableDefinitions(names)) {
+    await client.send(new CreateTableCommand(definition)).catch((error: unknown) => {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    });
+  }
+  client.destroy();
+};
+
+export type LocalQueues = LocalService & { queueUrl: string; deadLetterQueueUrl: string };
+
+/**
+ * fauxqs, in-process: the work queue and its dead-letter queue, with the redrive policy of the stateful stack
+ * (a message received `maxReceiveCount` times moves to the DLQ).
+ */
+export const startQueues = async (
+  options: { queueName?: string; maxReceiveCount?: number; visibilityTimeoutSeconds?: number; dataDir?: string } = {},
+): Promise<LocalQueues> => {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const server = await startFauxqs({
+    port: 0,
+    host: '127.0.0.1',
+    logger: false,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  const name = options.queueName ?? 'work';
+  const dlq = server.createQueue(`${name}-dlq`, { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
+  const queue = server.createQueue(name, {
+    attributes: {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: options.maxReceiveCount ?? 5,
+      }),
+    },
+  });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  return { endpoint, queueUrl: queue.queueUrl, deadLetterQueueUrl: dlq.queueUrl, stop: () => server.stop() };
+};

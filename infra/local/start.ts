@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { startLocalStack } from './local-stack.ts';
+
+/**
+ * `npm start`: the whole service locally, data kept under `.local/` (git-ignored) so a restart loses nothing.
+ * PORT overrides the API port; LOCAL_DATA_DIR the data folder.
+ */
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = process.env.LOCAL_DATA_DIR ?? join(import.meta.dirname, '..', '..', '.local');
+const stack = await startLocalStack({ port, dataDir });
+
+console.log(`
+Clear-PIN provisioning service — local stack
+  API             ${stack.apiUrl}
+  headend (sim)   ${stack.headend.url}   (admin: GET /admin/stats, PUT /admin/faults)
+  DynamoDB        ${stack.dynamoEndpoint}   table ${stack.tableName}
+  SQS             ${stack.sqsEndpoint}   queue ${stack.queueUrl}
+  data            ${dataDir}
+
+Demo credentials (organisation CRMDEMO): username MPAdministrator, password 1234
+Demo token: A7AD3752AC7B48099A80E62C8F0BE565
+
+Try:
+  curl -s -X POST ${stack.apiUrl}/nagravision/provisioning_requests/clear_pin -H 'Content-Type: application/json' \\
+    -d '{"token":"A7AD3752AC7B48099A80E62C8F0BE565","subscription_identifier":{"number":"S60507"},"smartcard_identifier":{"serial_number":"smrt20000054"}}'
+`);
+
+const shutdown = async () => {
+  await stack.stop();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
