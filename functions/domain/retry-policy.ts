@@ -16,6 +16,16 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export const retryDelayMs = (attempts: number, policy: RetryPolicy, random: () => number = Math.random): number =>
   Math.max(policy.minMs, backoffDelayMs(attempts, policy, random));
 
-/** A request that became due longer ago than the deadline is given up on instead of retried. */
-export const isPastDeadline = (scheduledAt: string, now: Date, policy: RetryPolicy): boolean =>
-  now.getTime() - new Date(scheduledAt).getTime() > policy.deadlineMs;
+/**
+ * When a request became due, which is where its retry deadline starts: its creation for a process-immediately
+ * request (whatever its scheduled date), else the later of its scheduled date and its creation (a date in the
+ * past is due at creation, so it must not eat into the deadline, nor exhaust it before the first try).
+ */
+export const dueSince = (request: { processImmediately: boolean; scheduledAt: string; createdAt: string }): string =>
+  request.processImmediately || Date.parse(request.createdAt) > Date.parse(request.scheduledAt)
+    ? request.createdAt
+    : request.scheduledAt;
+
+/** A request that became due (see `dueSince`) longer ago than the deadline is given up on instead of retried. */
+export const isPastDeadline = (dueSinceAt: string, now: Date, policy: RetryPolicy): boolean =>
+  now.getTime() - new Date(dueSinceAt).getTime() > policy.deadlineMs;

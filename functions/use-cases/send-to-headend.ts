@@ -1,7 +1,13 @@
 import type { HeadendClient } from '../adapters/headend-client.ts';
 import { logger, metrics } from '../adapters/observability.ts';
 import { newId } from '../domain/identifiers.ts';
-import { HEADEND_UNAVAILABLE, isPastDeadline, type RetryPolicy, retryDelayMs } from '../domain/retry-policy.ts';
+import {
+  dueSince,
+  HEADEND_UNAVAILABLE,
+  isPastDeadline,
+  type RetryPolicy,
+  retryDelayMs,
+} from '../domain/retry-policy.ts';
 import type { ProcessingStore } from './ports.ts';
 
 export type SendToHeadendDependencies = {
@@ -80,7 +86,7 @@ export const sendToHeadend = async (
   } else {
     logger.warn('Headend call failed; will retry', { requestId, reason: outcome.reason, status: outcome.status });
   }
-  if (isPastDeadline(request.scheduledAt, now, deps.retry)) {
+  if (isPastDeadline(dueSince(request), now, deps.retry)) {
     await deps.store.reject(request.id, claimId, {
       executedAt: now,
       errorCode: HEADEND_UNAVAILABLE,

@@ -1,0 +1,411 @@
+import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createProcessingStore } from '../../functions/adapters/dynamo/processing.ts';
+import { createHttpHeadendClient } from '../../functions/adapters/headend-client.ts';
+import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
+import { newId } from '../../functions/domain/identifiers.ts';
+import type { WorkQueue } from '../../functions/use-cases/ports.ts';
+import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
+import { type SendToHeadendDependencies, sendToHeadend } from '../../functions/use-cases/send-to-headend.ts';
+import { DEFAULT_HEADEND_SECRET } from '../../infra/local/headend-simulator.ts';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  CARDS,
+  type CrmRequest,
+  createClearPin,
+  mapLimit,
+  queueCounts,
+  readItem,
+  scheduledDateAt,
+  showRequest,
+  waitUntil,
+} from '../helpers/pipeline.ts';
+
+// The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+});
+
+/**
+ * The processing path built from its real parts (dynalite, fauxqs, the simulator over HTTP, the DynamoDB / SQS /
+ * HTTP adapters) with the use cases called by the test, so the test decides when a processing run fires, when a
+ * worker takes a message and when a worker "dies". The API (over HTTP) creates the requests.
+ */
+let stack: LocalStack;
+let store: ReturnType<typeof createProcessingStore>;
+let queue: WorkQueue;
+let send: SendToHeadendDependencies;
+let run: ProcessDueDependencies;
+/** Ids the processing runs handed to the queue, in order. */
+let dispatched: string[];
+
+const LEASE_MS = 1_000;
+const GRACE_SECONDS = 1;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    port: 0,
+    processing: false,
+    env: { IMMEDIATE_GRACE_SECONDS: String(GRACE_SECONDS) },
+  });
+  store = createProcessingStore(stack.document, stack.tableName);
+  const realQueue = createWorkQueue(stack.sqs, stack.queueUrl);
+  queue = {
+    async send(ids) {
+      dispatched.push(...ids);
+      return realQueue.send(ids);
+    },
+  };
+  send = {
+    store,
+    headend: createHttpHeadendClient({
+      url: stack.headend.url,
+      secret: async () => DEFAULT_HEADEND_SECRET,
+      timeoutMs: 2_000,
+    }),
+    now: () => new Date(),
+    leaseMs: LEASE_MS,
+    retry: { baseMs: 100, capMs: 500, minMs: 100, deadlineMs: 60_000 },
+  };
+  run = { store, queue, now: () => new Date(), dueShards: 4, dispatchWindowMs: LEASE_MS, pageSize: 2 };
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+beforeEach(() => {
+  dispatched = [];
+  stack.headend.setFaults({});
+});
+
+/**
+ * One worker pass: takes what is on the queue, one message at a time in the order received, sends each request
+ * to the headend and deletes the message once done (as the SQS event source would). Answers the ids it handled.
+ */
+const workQueueOnce = async (deps: SendToHeadendDependencies = send): Promise<string[]> => {
+  const handled: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return handled;
+    for (const message of Messages) {
+      const { requestId } = JSON.parse(message.Body ?? '{}') as { requestId: string };
+      const result = await sendToHeadend(deps, requestId, newId());
+      handled.push(requestId);
+      if (result.kind === 'done') {
+        await stack.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    }
+  }
+};
+
+const createDueNow = (count: number, options: Parameters<typeof createClearPin>[1] = {}) =>
+  mapLimit(Array.from({ length: count }), 5, () => createClearPin(stack.apiUrl, options));
+
+const sequenceOf = async (id: string) => Number((await showRequest(stack.apiUrl, id)).sequence_number);
+
+describe('the processing run', () => {
+  it('hands EXPRESS requests on before REGULAR ones that are due, so the headend gets them first', async () => {
+    // A backlog built while nothing processes: REGULAR requests first (older), then EXPRESS ones.
+    const regular = await createDueNow(6, { priority: 'REGULAR' });
+    const express = await createDueNow(6, { priority: 'EXPRESS', card: CARDS.otherKnown });
+    await workQueueOnce(); // nothing is on the queue: scheduled requests wait for the run
+
+    const result = await processDue(run, 10_000);
+    expect(result.dispatched).toBeGreaterThanOrEqual(12);
+    const ours = new Set([...regular, ...express].map((r) => r.id));
+    const order = dispatched.filter((id) => ours.has(id));
+    const expressIds = new Set(express.map((r) => r.id));
+    expect(
+      order.slice(0, 6).every((id) => expressIds.has(id)),
+      `dispatch order ${order.join(',')}`,
+    ).toBe(true);
+    expect(order).toHaveLength(12);
+
+    await workQueueOnce();
+    const expressSeq = await Promise.all(express.map((r) => sequenceOf(r.id)));
+    const regularSeq = await Promise.all(regular.map((r) => sequenceOf(r.id)));
+    expect(Math.max(...expressSeq)).toBeLessThan(Math.min(...regularSeq));
+    for (const r of [...regular, ...express]) expect(stack.headend.executions(r.id)).toBe(1);
+  });
+
+  it('leaves a request alone until its scheduled date', async () => {
+    const scheduled = scheduledDateAt(new Date(Date.now() + 2_500));
+    const created = await createClearPin(stack.apiUrl, { scheduledDate: scheduled });
+
+    await processDue(run, 10_000);
+    const early = Date.now() < Date.parse(scheduled);
+    await workQueueOnce();
+    if (early) {
+      expect(dispatched).not.toContain(created.id);
+      expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
+    }
+
+    await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, created.id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
+    );
+    expect(stack.headend.executions(created.id)).toBe(1);
+  });
+
+  it('finds a process-immediately request whose queue message was lost, after the grace period', async () => {
+    const created = await createClearPin(stack.apiUrl, { processImmediately: true });
+    // The message is lost: received and deleted by nobody who processes it.
+    const lost = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const message = lost.Messages?.find((m) => m.Body?.includes(created.id));
+    expect(message, 'the API put the request on the work queue').toBeDefined();
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message?.ReceiptHandle }));
+
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, created.id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `lost request is ${r?.life_cycle_state}` },
+    );
+    expect(dispatched).toContain(created.id);
+    expect(done.reference_number).not.toBeNull();
+    expect(stack.headend.executions(created.id)).toBe(1);
+  });
+});
+
+describe('a worker that dies', () => {
+  it('before calling the headend: the run re-takes the request when the lease runs out; executed once', async () => {
+    const [created] = await createDueNow(1);
+    const id = (created as CrmRequest).id;
+    // A lease with room to spare, so the checks below run while it surely holds.
+    const claimed = await store.claim(id, newId(), new Date(), new Date(Date.now() + 2_500));
+    expect(claimed?.id).toBe(id);
+    // The worker is gone. While its lease holds, neither a run nor another worker takes the request.
+    await processDue(run, 10_000);
+    expect(dispatched).not.toContain(id);
+    expect(await sendToHeadend(send, id, newId())).toEqual({ kind: 'done', state: 'NOT_CLAIMED' });
+
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `abandoned request is ${r?.life_cycle_state}` },
+    );
+    expect(dispatched).toContain(id);
+    expect(done.reference_number).not.toBeNull();
+    expect(stack.headend.executions(id)).toBe(1);
+  });
+
+  it('after the headend executed the command: the retry completes it with the first reference, executed once', async () => {
+    const [created] = await createDueNow(1, { card: CARDS.otherKnown });
+    const id = (created as CrmRequest).id;
+    const claimed = await store.claim(id, newId(), new Date(), new Date(Date.now() + LEASE_MS));
+    expect(claimed).toBeDefined();
+    const first = await send.headend.send({
+      transactionId: id,
+      smartcardCaId: CARDS.otherKnown.caId,
+      priority: 'REGULAR',
+    });
+    expect(first.kind).toBe('accepted');
+    // ... and the worker dies before writing COMPLETED.
+    expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('PENDING');
+
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
+    );
+    expect(done.reference_number).toBe(first.kind === 'accepted' ? first.referenceNumber : 'none');
+    expect(stack.headend.executions(id)).toBe(1);
+  });
+
+  it('stuck in a call longer than its lease: another worker completes it, the stuck one overwrites nothing', async () => {
+    const [created] = await createDueNow(1);
+    const id = (created as CrmRequest).id;
+    stack.headend.setFaults({ timeout: true });
+    const slow = {
+      ...send,
+      headend: createHttpHeadendClient({
+        url: stack.headend.url,
+        secret: async () => DEFAULT_HEADEND_SECRET,
+        timeoutMs: 2_500,
+        retries: 0,
+      }),
+    };
+    const callsBefore = stack.headend.callsReceived();
+    const stuck = sendToHeadend(slow, id, newId());
+    await waitUntil(
+      async () => stack.headend.callsReceived(),
+      (calls) => calls > callsBefore,
+      { timeoutMs: 3_000, describe: () => 'the stuck worker never reached the headend' },
+    );
+    stack.headend.setFaults({});
+
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
+    );
+    // The stuck call ends in a time-out; its release must not touch the completed request.
+    expect(await stuck).toMatchObject({ kind: 'retry' });
+    const after = await showRequest(stack.apiUrl, id);
+    expect(after).toEqual(done);
+    const item = await readItem(stack.document, stack.tableName, id);
+    expect(item?.dueAt, 'a final request leaves the due index').toBeUndefined();
+    expect(stack.headend.executions(id)).toBe(1);
+  });
+});
+
+describe('processing runs and workers racing for the same requests', () => {
+  // Leases long enough that none runs out under a loaded machine: every overlap here is a real race.
+  const racing = () => ({ send: { ...send, leaseMs: 15_000 }, run: { ...run, dispatchWindowMs: 15_000 } });
+
+  it('many concurrent sends of one request: one headend call, COMPLETED once', async () => {
+    const [created] = await createDueNow(1);
+    const id = (created as CrmRequest).id;
+    const callsBefore = stack.headend.callsReceived();
+
+    const results = await Promise.all(Array.from({ length: 12 }, () => sendToHeadend(racing().send, id, newId())));
+
+    expect(results.filter((r) => r.kind === 'done' && r.state === 'COMPLETED')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'done' && r.state === 'NOT_CLAIMED')).toHaveLength(11);
+    expect(stack.headend.callsReceived() - callsBefore).toBe(1);
+    expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('COMPLETED');
+    expect(stack.headend.executions(id)).toBe(1);
+  });
+
+  it('overlapping runs, several workers and direct sends: each request sent once and COMPLETED', async () => {
+    const created = await createDueNow(30);
+    const ids = created.map((r) => r.id);
+    const callsBefore = stack.headend.callsReceived();
+
+    const { send: racingSend, run: racingRun } = racing();
+    const sequences: Promise<unknown>[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      sequences.push(
+        ...Array.from({ length: 3 }, () => processDue(racingRun, 10_000)),
+        ...Array.from({ length: 3 }, () => workQueueOnce(racingSend)),
+        ...ids.slice(round * 10, round * 10 + 10).map((id) => sendToHeadend(racingSend, id, newId())),
+      );
+    }
+    await Promise.all(sequences);
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return Promise.all(ids.map((id) => showRequest(stack.apiUrl, id)));
+      },
+      (all) => all.every((r) => r.life_cycle_state === 'COMPLETED'),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+        describe: (all) => `${all?.filter((r) => r.life_cycle_state !== 'COMPLETED').length} not COMPLETED`,
+      },
+    );
+
+    // The claims alone keep it to one call per request (the simulator's idempotency is the second guard).
+    expect(stack.headend.callsReceived() - callsBefore).toBe(ids.length);
+    for (const id of ids) expect(stack.headend.executions(id)).toBe(1);
+    expect(new Set(done.map((r) => r.sequence_number)).size).toBe(ids.length);
+    await waitUntil(
+      () => queueCounts(stack.sqs, stack.queueUrl),
+      (c) => c.visible === 0 && c.inFlight === 0,
+      { timeoutMs: 3_000, describe: (c) => `queue not drained: ${JSON.stringify(c)}` },
+    );
+  });
+
+  it('a request that failed transiently is retried after its back-off and completes once', async () => {
+    stack.headend.setFaults({ failRate: 1 });
+    const [created] = await createDueNow(1);
+    const id = (created as CrmRequest).id;
+
+    const first = await sendToHeadend(send, id, newId());
+    expect(first).toMatchObject({ kind: 'retry' });
+    expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('PENDING');
+    stack.headend.setFaults({});
+
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, id);
+      },
+      (r) => r.life_cycle_state === 'COMPLETED',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
+    );
+    expect(done.reference_number).not.toBeNull();
+    expect(stack.headend.executions(id)).toBe(1);
+  });
+});
+
+describe('the retry deadline runs from when a request became due', () => {
+  it('a request scheduled in the past is retried after a transient failure, not given up at once', async () => {
+    // Yesterday: due at once on creation, but not "a day overdue" for the headend retries.
+    const yesterday = new Date(Date.now() - 2 * 24 * 3600_000).toISOString().slice(0, 10);
+    const created = await createClearPin(stack.apiUrl, { scheduledDate: yesterday });
+    stack.headend.setFaults({ failRate: 1 });
+
+    const first = await sendToHeadend(send, created.id, newId());
+
+    expect(first).toMatchObject({ kind: 'retry' });
+    expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
+    stack.headend.setFaults({});
+    const done = await waitUntil(
+      async () => {
+        await processDue(run, 10_000);
+        await workQueueOnce();
+        return showRequest(stack.apiUrl, created.id);
+      },
+      (r) => r.life_cycle_state !== 'PENDING',
+      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
+    );
+    expect(done.life_cycle_state).toBe('COMPLETED');
+    expect(stack.headend.executions(created.id)).toBe(1);
+  });
+
+  it('a process-immediately request with a far scheduled_date is given up on after the deadline', async () => {
+    const created = await createClearPin(stack.apiUrl, {
+      processImmediately: true,
+      scheduledDate: scheduledDateAt(new Date(Date.now() + 300 * 24 * 3600_000)),
+    });
+    const createdBy = Date.now();
+    // The API already put it on the queue; this test plays the worker itself.
+    await stack.sqs.send(new PurgeQueueCommand({ QueueUrl: stack.queueUrl }));
+    const deadlineMs = 300;
+    await waitUntil(
+      async () => Date.now(),
+      (now) => now > createdBy + deadlineMs,
+      { timeoutMs: 3_000, describe: () => 'the clock did not pass the deadline' },
+    );
+    stack.headend.setFaults({ failRate: 1 });
+
+    const result = await sendToHeadend({ ...send, retry: { ...send.retry, deadlineMs } }, created.id, newId());
+
+    expect(result).toEqual({ kind: 'done', state: 'REJECTED' });
+    const done = await showRequest(stack.apiUrl, created.id);
+    expect(done.life_cycle_state).toBe('REJECTED');
+    expect(done.error_code).toBe('HEADEND_UNAVAILABLE');
+    expect(stack.headend.executions(created.id)).toBe(0);
+  });
+});
