@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { logger, metrics } from '../adapters/observability.ts';
+import { logger } from '../adapters/observability.ts';
 import { ApiError } from '../domain/errors.ts';
 import { errorEnvelope } from '../middleware/error-envelope.ts';
+import { publishMetrics } from '../middleware/publish-metrics.ts';
 import { clearPinRoute } from './clear-pin.ts';
 import { loginRoute } from './login.ts';
 import { releaseTokenRoute } from './release-token.ts';
@@ -26,6 +26,6 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
 /** The API Lambda: one function, one router, the envelope and logging around every route. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
-  .use(logMetrics(metrics))
+  .use(publishMetrics())
   .use(errorEnvelope())
   .handler(router);

@@ -1,12 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig, processingRunConfigSchema } from '../adapters/config.ts';
 import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createProcessingStore } from '../adapters/dynamo/processing.ts';
-import { logger, metrics } from '../adapters/observability.ts';
+import { logger } from '../adapters/observability.ts';
 import { createSqsClient, createWorkQueue } from '../adapters/work-queue.ts';
+import { publishMetrics } from '../middleware/publish-metrics.ts';
 import { processDue } from '../use-cases/process-due.ts';
 
 const config = loadConfig(processingRunConfigSchema, process.env);
@@ -24,7 +24,7 @@ const dependencies = {
 /** The EventBridge-scheduled processing run: hands due requests on within its time budget. */
 export const handler = middy<ScheduledEvent>()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
+  .use(publishMetrics())
   .handler(async (_event, context) =>
     processDue(dependencies, Math.min(config.PROCESSING_RUN_BUDGET_MS, context.getRemainingTimeInMillis() - 5_000)),
   );

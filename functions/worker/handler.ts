@@ -1,6 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadConfig, workerConfigSchema } from '../adapters/config.ts';
@@ -8,9 +7,10 @@ import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createProcessingStore } from '../adapters/dynamo/processing.ts';
 import { createHttpHeadendClient } from '../adapters/headend-client.ts';
 import { createHeadendSecret } from '../adapters/headend-secret.ts';
-import { logger, metrics } from '../adapters/observability.ts';
+import { logger } from '../adapters/observability.ts';
 import { createSqsClient, delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
 import { derivedId } from '../domain/identifiers.ts';
+import { publishMetrics } from '../middleware/publish-metrics.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
 
 const config = loadConfig(workerConfigSchema, process.env);
@@ -75,7 +75,7 @@ const handleRecord = async (record: SQSRecord, context: Context) => {
  */
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
+  .use(publishMetrics())
   .handler(async (event, context) =>
     processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context }),
   );
