@@ -1,0 +1,80 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { ServiceTable } from './constructs/service-table.ts';
+import { WorkQueue } from './constructs/work-queue.ts';
+import type { StageConfig } from './stages.ts';
+
+export type StatefulStackProps = StackProps & { readonly stage: StageConfig };
+
+/**
+ * What outlives a deployment of the code: the tables (DynamoDB is the source of truth), the work queue and
+ * its DLQ, and the headend credential. In prod all of it is retained when the stack is deleted.
+ */
+export class StatefulStack extends Stack {
+  readonly table: ServiceTable;
+  readonly idempotencyTable: ServiceTable;
+  readonly workQueue: WorkQueue;
+  readonly headendSecret: Secret;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const lifecycle = { removalPolicy: stage.removalPolicy, deletionProtection: stage.deletionProtection };
+
+    // Single-table design (functions/adapters/dynamo/keys.ts): every access is by exact `pk`, except the two
+    // sparse, keys-only indexes.
+    this.table = new ServiceTable(this, 'MainTable', {
+      tableName: `${stage.resourcePrefix}-main`,
+      partitionKey: 'pk',
+      timeToLiveAttribute: 'ttl',
+      indexes: [
+        { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' },
+        { name: 'by-number', partitionKey: 'number' },
+      ],
+      ...lifecycle,
+    });
+
+    // Powertools idempotency records for the Idempotency-Key header (its default schema: `id`, `expiration`).
+    this.idempotencyTable = new ServiceTable(this, 'IdempotencyTable', {
+      tableName: `${stage.resourcePrefix}-idempotency`,
+      partitionKey: 'id',
+      timeToLiveAttribute: 'expiration',
+      ...lifecycle,
+    });
+
+    this.workQueue = new WorkQueue(this, 'WorkQueue', {
+      queueName: `${stage.resourcePrefix}-work`,
+      consumerTimeout: Duration.seconds(stage.functions.worker.timeoutSeconds),
+      removalPolicy: stage.removalPolicy,
+    });
+
+    // No fixed name: a deleted secret keeps its name for its recovery window, which would block re-creating
+    // an ad-hoc stage of the same name for a week. Operators find it through the HeadendSecretArn output.
+    this.headendSecret = new Secret(this, 'HeadendSecret', {
+      description: `Bearer credential of the CA headend adapter for stage ${stage.name}. The generated value is a placeholder: put the real one (docs/deploy.md).`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: stage.removalPolicy,
+    });
+    Validations.of(this.headendSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The credential is issued by the headend operator, not by us: it cannot be rotated by a Lambda here. It is replaced with put-secret-value when the headend issues a new one, and the worker re-reads it within 5 minutes (no deploy needed).',
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Main DynamoDB table' });
+    new CfnOutput(this, 'IdempotencyTableName', {
+      value: this.idempotencyTable.tableName,
+      description: 'Idempotency-Key records',
+    });
+    new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queue.queueUrl, description: 'SQS work queue' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.workQueue.deadLetterQueue.queueUrl,
+      description: 'Messages the worker failed 5 times',
+    });
+    new CfnOutput(this, 'HeadendSecretArn', {
+      value: this.headendSecret.secretArn,
+      description: 'Secret holding the headend bearer credential',
+    });
+  }
+}

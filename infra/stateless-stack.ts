@@ -1,0 +1,206 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { API_STAGE_NAME, ROUTES } from './api-contract.ts';
+import { CrmRestApi } from './constructs/crm-rest-api.ts';
+import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
+import { ServiceFunction } from './constructs/service-function.ts';
+import { ServiceMonitoring } from './constructs/service-monitoring.ts';
+import { WorkQueue } from './constructs/work-queue.ts';
+import { processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+
+export type StatelessStackProps = StackProps & { readonly stage: StageConfig; readonly stateful: StatefulStack };
+
+const entry = (path: string) => fileURLToPath(new URL(`../functions/${path}`, import.meta.url));
+
+/**
+ * The code and everything that can be re-created at will: the three functions, the REST API, the schedule
+ * and the monitoring. Each function gets exactly the DynamoDB, SQS and Secrets Manager actions its code uses.
+ */
+export class StatelessStack extends Stack {
+  readonly api: ServiceFunction;
+  readonly processingRun: ServiceFunction;
+  readonly worker: ServiceFunction;
+  readonly restApi: CrmRestApi;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { stage, stateful } = props;
+    const { table, idempotencyTable, workQueue, headendSecret } = stateful;
+    const common = {
+      logRetention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+      environment: {
+        OPERATOR_TIME_ZONE: stage.operatorTimeZone,
+        DUE_SHARDS: String(stage.dueShards),
+        POWERTOOLS_SERVICE_NAME: stage.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: stage.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: stage.logLevel,
+      },
+    };
+    const lease = { LEASE_SECONDS: String(stage.leaseSeconds) };
+
+    this.api = new ServiceFunction(this, 'ApiFunction', {
+      ...common,
+      functionName: `${stage.resourcePrefix}-api`,
+      description: 'CRM.COM API: login, release, clear_pin, show',
+      entry: entry('api/handler.ts'),
+      sizing: stage.functions.api,
+    })
+      .bindTable('TABLE_NAME', table, {
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        indexes: { 'by-number': ['dynamodb:Query'] },
+      })
+      .bindTable('IDEMPOTENCY_TABLE_NAME', idempotencyTable, {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      })
+      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:SendMessage');
+
+    this.processingRun = new ServiceFunction(this, 'ProcessingRunFunction', {
+      ...common,
+      functionName: `${stage.resourcePrefix}-processing-run`,
+      description: 'Hands due PENDING requests on to the work queue (scheduled)',
+      entry: entry('processing-run/handler.ts'),
+      sizing: stage.functions.processingRun,
+      environment: {
+        ...common.environment,
+        ...lease,
+        PROCESSING_RUN_BUDGET_MS: String(processingRunBudgetMs(stage)),
+      },
+    })
+      .bindTable('TABLE_NAME', table, { actions: ['dynamodb:UpdateItem'], indexes: { due: ['dynamodb:Query'] } })
+      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:SendMessage');
+
+    const caps = workerHeadendCaps(stage);
+    this.worker = new ServiceFunction(this, 'WorkerFunction', {
+      ...common,
+      functionName: `${stage.resourcePrefix}-worker`,
+      description: 'Sends queued requests to the CA headend and records the outcome',
+      entry: entry('worker/handler.ts'),
+      sizing: stage.functions.worker,
+      environment: {
+        ...common.environment,
+        ...lease,
+        HEADEND_URL: stage.headend.url,
+        HEADEND_TIMEOUT_MS: String(stage.headend.timeoutMs),
+        // Per worker instance: the stage's caps divided by the event source's maximum concurrency, so all
+        // instances together never exceed what the headend was promised.
+        HEADEND_MAX_CONCURRENCY: String(caps.maxConcurrency),
+        HEADEND_MAX_PER_SECOND: String(caps.maxPerSecond),
+        HEADEND_DEADLINE_HOURS: String(stage.headend.deadlineHours),
+        MAX_RECEIVE_COUNT: String(WorkQueue.MAX_RECEIVE_COUNT),
+      },
+    })
+      .bindTable('TABLE_NAME', table, { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+      // The event source grants receive/delete; the worker also delays a message it will retry later.
+      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:ChangeMessageVisibility')
+      .bindSecret('HEADEND_SECRET_ARN', headendSecret);
+    this.worker.function.addEventSource(
+      new SqsEventSource(workQueue.queue, {
+        batchSize: stage.worker.batchSize,
+        maxConcurrency: stage.worker.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    // Failed scheduled invocations (EventBridge could not deliver, or the run itself failed) land here. The
+    // next run retries anyway, so nothing is retried twice; the queue is for an operator to see why.
+    const processingRunFailures = new DeadLetterQueue(this, 'ProcessingRunFailures', {
+      queueName: `${stage.resourcePrefix}-processing-run-failures`,
+      removalPolicy: stage.removalPolicy,
+    });
+    const schedulePeriod = Duration.minutes(stage.scheduleRateMinutes);
+    this.processingRun.function.configureAsyncInvoke({
+      onFailure: new SqsDestination(processingRunFailures),
+      retryAttempts: 0,
+      maxEventAge: schedulePeriod,
+    });
+    new Rule(this, 'ProcessingRunSchedule', {
+      ruleName: `${stage.resourcePrefix}-processing-run`,
+      description: 'Starts the processing run',
+      schedule: Schedule.rate(schedulePeriod),
+      targets: [
+        new LambdaFunction(this.processingRun.function, {
+          deadLetterQueue: processingRunFailures,
+          retryAttempts: 2,
+          maxEventAge: schedulePeriod,
+        }),
+      ],
+    });
+    // cdk-nag recognises a queue as a DLQ only from a redrive policy or a function's dead-letter config.
+    Validations.of(processingRunFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter queue: of the processing-run schedule target and of the function’s asynchronous invocations.',
+    });
+
+    this.restApi = new CrmRestApi(this, 'Api', {
+      restApiName: stage.resourcePrefix,
+      handler: this.api.function,
+      routes: ROUTES,
+      throttling: stage.apiThrottling,
+      logRetention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
+
+    const monitoring = new ServiceMonitoring(this, 'Monitoring', {
+      stage,
+      api: this.restApi.api,
+      workQueue: workQueue.queue,
+      deadLetterQueues: {
+        'work-dlq': workQueue.deadLetterQueue,
+        'processing-run-failures': processingRunFailures,
+      },
+    });
+
+    acknowledgeFailureHandling(this);
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.restApi.api.url,
+      description: `Base URL of the API (stage ${API_STAGE_NAME}); routes are appended to it`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Alarm notifications' });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName, description: 'Dashboard' });
+    new CfnOutput(this, 'ProcessingRunFailuresQueueUrl', {
+      value: processingRunFailures.queueUrl,
+      description: 'Failed processing-run invocations',
+    });
+  }
+}
+
+/** Serverless-pack findings about failure destinations, each answered where the failure really goes. */
+const acknowledgeFailureHandling = (stack: StatelessStack) => {
+  Validations.of(stack.api.function).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'Invoked synchronously by API Gateway only: a failure is answered to the client in the CRM.COM envelope, there is no event to keep.',
+  });
+  Validations.of(stack.processingRun.function).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'Failed asynchronous invocations go to an on-failure destination (the processing-run-failures queue), which AWS recommends over a dead-letter config.',
+  });
+  Validations.of(stack.worker.function).acknowledge(
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked only by its SQS event source: a message that keeps failing moves to the work queue’s redrive DLQ after 5 receives.',
+    },
+    {
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'SQS event sources do not support on-failure destinations; failed messages go to the work queue’s redrive DLQ (maxReceiveCount 5), which has an alarm.',
+    },
+  );
+};
