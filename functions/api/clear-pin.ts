@@ -3,14 +3,18 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError } from '../domain/errors.ts';
 import { ok } from '../middleware/envelope.ts';
 import { headerOf, jsonObjectBody } from '../middleware/json-body.ts';
+import { authenticate } from '../use-cases/authenticate.ts';
 import { createClearPin } from '../use-cases/create-clear-pin.ts';
 import { createDependencies, idempotency } from './dependencies.ts';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,128}$/;
+// Printable ASCII, space included (HTTP has already trimmed any leading or trailing space).
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,128}$/;
 
-const idempotencyKeyOf = (event: APIGatewayProxyEvent): string | undefined => {
+/** The Idempotency-Key header; a bad one is a field error, so the token is judged first (SPEC §2.5 order). */
+const idempotencyKeyOf = async (event: APIGatewayProxyEvent): Promise<string | undefined> => {
   const key = headerOf(event, 'idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    await authenticate(createDependencies.sessions, event.body, createDependencies.now());
     throw new ApiError(
       'INVALID_VALUE',
       'A parameter has a value that is not allowed.',
@@ -24,7 +28,7 @@ const idempotencyKeyOf = (event: APIGatewayProxyEvent): string | undefined => {
 export const clearPinRoute = middy<APIGatewayProxyEvent>()
   .use(jsonObjectBody())
   .handler(async (event, context) => {
-    const key = idempotencyKeyOf(event);
+    const key = await idempotencyKeyOf(event);
     idempotency.registerContext(context);
     return ok(await createClearPin(createDependencies, event.body, key));
   });

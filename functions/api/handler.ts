@@ -25,7 +25,8 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
 
 /** The API Lambda: one function, one router, the envelope and logging around every route. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
+  .use(injectLambdaContext(logger))
+  .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext?.requestId) })
   .use(publishMetrics())
   .use(errorEnvelope())
   .handler(router);

@@ -73,10 +73,13 @@ const fromWallClock = (fields: number[], timeZone: string): Date | undefined => 
   ) {
     return undefined;
   }
-  // Two passes settle the offset on either side of a DST change.
-  let guess = asUtc - offsetMs(new Date(asUtc), timeZone);
-  guess = asUtc - offsetMs(new Date(guess), timeZone);
-  return new Date(guess);
+  // The zone's offsets a day either side; the instants at which one of them shows this wall time are the
+  // candidates. In an overlap both do and the earlier wins; in a gap neither does, and the wall time is read
+  // with the offset from before the change (so it moves forward by the gap).
+  const before = offsetMs(new Date(asUtc - DAY_MS), timeZone);
+  const after = offsetMs(new Date(asUtc + DAY_MS), timeZone);
+  const shown = [asUtc - before, asUtc - after].filter((t) => offsetMs(new Date(t), timeZone) === asUtc - t);
+  return new Date(shown.length > 0 ? Math.min(...shown) : asUtc - before);
 };
 
 /**

@@ -47,7 +47,10 @@ const classify = (issue: z.core.$ZodIssue): Classified => {
       return { code, field, detail: issue.message };
     }
     default:
-      return { code: 'INVALID_VALUE', field, detail: issue.message };
+      // An object, array or null where a value was expected is a wrong type, not a wrong value.
+      return typeof issue.input === 'object'
+        ? { code: 'INVALID_REQUEST', field, detail: 'has the wrong type' }
+        : { code: 'INVALID_VALUE', field, detail: issue.message };
   }
 };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, Handler } from 'aws-lambda';
 
@@ -40,21 +40,27 @@ const readBody = async (request: IncomingMessage): Promise<Buffer | undefined> =
 /** Turns a node request into the REST (v1) proxy event API Gateway would deliver. */
 export const toProxyEvent = (request: IncomingMessage, body: Buffer): APIGatewayProxyEvent => {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, then Object.fromEntries: a name such as `__proto__` or `constructor` becomes an own property, as in
+  // the JSON event Lambda delivers, instead of reaching Object.prototype (which crashed the front).
+  const headerMap = new Map<string, string>();
+  const multiHeaderMap = new Map<string, string[]>();
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i] as string;
     const value = request.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    headerMap.set(name, value);
+    multiHeaderMap.set(name, [...(multiHeaderMap.get(name) ?? []), value]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const queryMap = new Map<string, string>();
+  const multiQueryMap = new Map<string, string[]>();
   for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+    queryMap.set(name, value);
+    multiQueryMap.set(name, [...(multiQueryMap.get(name) ?? []), value]);
   }
-  const hasQuery = Object.keys(query).length > 0;
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const multiValueHeaders: Record<string, string[]> = Object.fromEntries(multiHeaderMap);
+  const query: Record<string, string> = Object.fromEntries(queryMap);
+  const multiQuery: Record<string, string[]> = Object.fromEntries(multiQueryMap);
+  const hasQuery = queryMap.size > 0;
   const requestId = randomUUID();
   return {
     resource: url.pathname,
@@ -92,7 +98,7 @@ export const startApiFront = async (
   handler: ApiHandler,
   options: { port?: number; host?: string; functionName?: string; timeoutMs?: number } = {},
 ): Promise<{ url: string; server: Server; stop(): Promise<void> }> => {
-  const server = createServer(async (request, response) => {
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await readBody(request);
     if (body === undefined) {
       response.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' });
@@ -111,6 +117,22 @@ export const startApiFront = async (
     )) as APIGatewayProxyResult;
     response.writeHead(result.statusCode, result.headers as Record<string, string>);
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  };
+  // An unanswerable request target (e.g. `//[`) or a client gone mid-body must not crash the whole front.
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) return;
+      const badTarget = (error as { code?: string }).code === 'ERR_INVALID_URL';
+      response.writeHead(badTarget ? 400 : 502, { 'Content-Type': 'application/json; charset=utf-8' });
+      response.end(
+        JSON.stringify({
+          status: badTarget
+            ? { code: 'INVALID_REQUEST', message: 'The request target is not valid.', description: 'path' }
+            : { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.', description: 'front' },
+          data: null,
+        }),
+      );
+    });
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -41,6 +41,9 @@ export type LocalStack = {
   deadLetterQueueUrl: string;
   document: DynamoDBDocumentClient;
   sqs: SQSClient;
+  /** Takes DynamoDB down (connections refused) keeping its data, as an outage would; `resumeDynamo` ends it. */
+  interruptDynamo(): Promise<void>;
+  resumeDynamo(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -114,6 +117,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     deadLetterQueueUrl: queues.deadLetterQueueUrl,
     document,
     sqs,
+    interruptDynamo: () => dynamo.interrupt(),
+    resumeDynamo: () => dynamo.resume(),
     stop: async () => {
       await Promise.all(background.map((b) => b.stop()));
       await front.stop();

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import {
@@ -24,8 +25,11 @@ export const LOCAL_AWS_ENV = {
 
 export type LocalService = { endpoint: string; stop(): Promise<void> };
 
+/** A dependency that can be taken down and brought back with its data, to test outages. */
+export type InterruptibleService = LocalService & { interrupt(): Promise<void>; resume(): Promise<void> };
+
 /** dynalite, in-process. With `dataDir` it keeps its data on disk, so a restart loses nothing. */
-export const startDynamo = async (options: { dataDir?: string; port?: number } = {}): Promise<LocalService> => {
+export const startDynamo = async (options: { dataDir?: string; port?: number } = {}): Promise<InterruptibleService> => {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const server = dynalite({ createTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -36,6 +40,17 @@ export const startDynamo = async (options: { dataDir?: string; port?: number } =
       new Promise((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
+      }),
+    // Node's own close/listen, not dynalite's (which would also close its database): connections are refused
+    // while the data stays, and the same port answers again on resume.
+    interrupt: () =>
+      new Promise((resolve) => {
+        Server.prototype.close.call(server, () => resolve());
+        server.closeAllConnections?.();
+      }),
+    resume: () =>
+      new Promise((resolve) => {
+        Server.prototype.listen.call(server, { port, host: '127.0.0.1' }, () => resolve());
       }),
   };
 };
