@@ -15,7 +15,7 @@ export const createSqsClient = (): SQSClient =>
 const BATCH = 10;
 
 export const createWorkQueue = (client: SQSClient, queueUrl: string): WorkQueue => ({
-  async send(requestIds) {
+  async send(requestIds, correlationId) {
     const failed: string[] = [];
     const batches: string[][] = [];
     for (let i = 0; i < requestIds.length; i += BATCH) batches.push(requestIds.slice(i, i + BATCH));
@@ -28,6 +28,9 @@ export const createWorkQueue = (client: SQSClient, queueUrl: string): WorkQueue 
               Entries: ids.map((requestId, index) => ({
                 Id: String(index),
                 MessageBody: JSON.stringify({ requestId } satisfies WorkMessage),
+                MessageAttributes: correlationId
+                  ? { correlationId: { DataType: 'String', StringValue: correlationId } }
+                  : undefined,
               })),
             }),
           );

@@ -25,6 +25,7 @@ const dependencies = {
 export const handler = middy<ScheduledEvent>()
   .use(injectLambdaContext(logger))
   .use(publishMetrics())
+  .use({ before: ({ event }) => logger.setCorrelationId(event.id) })
   .handler(async (_event, context) =>
     processDue(dependencies, Math.min(config.PROCESSING_RUN_BUDGET_MS, context.getRemainingTimeInMillis() - 5_000)),
   );

@@ -81,8 +81,9 @@ const createRequest = async (deps: CreateClearPinDependencies, accepted: Accepte
     at: firstDueAt(request, now, deps.immediateGraceMs),
   });
   metrics.addMetric('RequestsCreated', 'Count', 1);
+  logger.info('Provisioning request created', { requestId: request.id, number: request.number });
   if (command.processImmediately) {
-    const { failed } = await deps.queue.send([request.id]);
+    const { failed } = await deps.queue.send([request.id], logger.getCorrelationId() as string | undefined);
     if (failed.length > 0) {
       // The request is safe in DynamoDB; the processing run picks it up after the grace period.
       logger.warn('Work queue send failed; the processing run will pick the request up', { requestId: request.id });

@@ -44,8 +44,11 @@ export interface RequestStore {
 }
 
 export interface WorkQueue {
-  /** Sends request ids to the worker; answers the ids that could not be sent. */
-  send(requestIds: string[]): Promise<{ failed: string[] }>;
+  /**
+   * Sends request ids to the worker; answers the ids that could not be sent. The correlation id travels with
+   * each message so the worker's log lines join the API call's or the processing run's.
+   */
+  send(requestIds: string[], correlationId?: string): Promise<{ failed: string[] }>;
 }
 
 export type IdempotencyScope = { scope: string; key: string; fingerprint: string };

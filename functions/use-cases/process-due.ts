@@ -78,7 +78,7 @@ const handOn = async (deps: ProcessDueDependencies, entries: DueEntry[], result:
   const ids = marked.filter((id): id is string => id !== undefined);
   if (ids.length === 0) return;
   // A failed send needs no undo: the request is due again when the dispatch window ends.
-  const { failed } = await deps.queue.send(ids);
+  const { failed } = await deps.queue.send(ids, logger.getCorrelationId() as string | undefined);
   result.dispatched += ids.length - failed.length;
   result.sendFailures += failed.length;
 };

@@ -37,6 +37,7 @@ export const sendToHeadend = async (
   requestId: string,
   processId: string,
   signal?: AbortSignal,
+  correlationId?: string,
 ): Promise<SendResult> => {
   const claimId = newId();
   const claimedAt = deps.now();
@@ -63,6 +64,11 @@ export const sendToHeadend = async (
       response: outcome.response,
     });
     metrics.addMetric('RequestsCompleted', 'Count', 1);
+    logger.info('Provisioning request completed', {
+      requestId,
+      correlationId,
+      referenceNumber: outcome.referenceNumber,
+    });
     return { kind: 'done', state: 'COMPLETED' };
   }
 
@@ -76,15 +82,25 @@ export const sendToHeadend = async (
       response: outcome.response,
     });
     metrics.addMetric('RequestsRejected', 'Count', 1);
+    logger.info('Provisioning request rejected by the headend', {
+      requestId,
+      correlationId,
+      errorCode: outcome.errorCode,
+    });
     return { kind: 'done', state: 'REJECTED' };
   }
 
   metrics.addMetric('HeadendErrors', 'Count', 1);
   if (outcome.reason === 'UNAUTHORIZED') {
     metrics.addMetric('HeadendUnauthorized', 'Count', 1);
-    logger.error('The headend refused our credential; set the headend secret', { requestId });
+    logger.error('The headend refused our credential; set the headend secret', { requestId, correlationId });
   } else {
-    logger.warn('Headend call failed; will retry', { requestId, reason: outcome.reason, status: outcome.status });
+    logger.warn('Headend call failed; will retry', {
+      requestId,
+      correlationId,
+      reason: outcome.reason,
+      status: outcome.status,
+    });
   }
   if (isPastDeadline(dueSince(request), now, deps.retry)) {
     await deps.store.reject(request.id, claimId, {
@@ -94,6 +110,7 @@ export const sendToHeadend = async (
       processId,
     });
     metrics.addMetric('RequestsRejected', 'Count', 1);
+    logger.warn('Provisioning request rejected: headend unavailable until the deadline', { requestId, correlationId });
     return { kind: 'done', state: 'REJECTED' };
   }
   const delayMs = retryDelayMs(request.attempts, deps.retry);

@@ -57,9 +57,11 @@ const parseMessage = (record: SQSRecord): string => {
 
 const handleRecord = async (record: SQSRecord, context: Context) => {
   const requestId = parseMessage(record);
+  // Records run in parallel, so the correlation id goes into each log line rather than into the shared logger.
+  const correlationId = record.messageAttributes.correlationId?.stringValue;
   // The Lambda's own deadline bounds the headend call, so the claim is never held past a killed invocation.
   const signal = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 2000));
-  const result = await sendToHeadend(dependencies, requestId, derivedId(context.awsRequestId), signal);
+  const result = await sendToHeadend(dependencies, requestId, derivedId(context.awsRequestId), signal, correlationId);
   if (result.kind === 'done') return;
   if (result.delayMs > 0 && Number(record.attributes.ApproximateReceiveCount) >= config.MAX_RECEIVE_COUNT - 1) {
     // One more receive would dead-letter a healthy request: let the processing run hand it on again instead.

@@ -14,7 +14,17 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
     SenderId: message.Attributes?.SenderId ?? 'local',
     ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
   },
-  messageAttributes: {},
+  messageAttributes: Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        stringValue: value.StringValue,
+        dataType: value.DataType ?? 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    ]),
+  ),
   md5OfBody: message.MD5OfBody ?? '',
   eventSource: 'aws:sqs',
   eventSourceARN: queueArn,
@@ -44,6 +54,7 @@ export const startSqsPoller = (options: {
         MaxNumberOfMessages: options.batchSize ?? 10,
         WaitTimeSeconds: 1,
         MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
       }),
     );
     if (!Messages || Messages.length === 0) return;

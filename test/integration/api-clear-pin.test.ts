@@ -208,6 +208,16 @@ describe('the work queue', () => {
     expect(sent.filter((id) => id === now.body.data.id)).toHaveLength(1);
   });
 
+  it('carries the API call’s correlation id with the message, for the worker’s log lines', async () => {
+    await drainQueue();
+    await clearPin(seedBody({ process_immediately: true }));
+    const { Messages = [] } = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+    );
+    expect(Messages).toHaveLength(1);
+    expect(Messages[0]?.MessageAttributes?.correlationId?.StringValue).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('gets nothing for a request without process_immediately', async () => {
     await drainQueue();
     await clearPin(seedBody());
