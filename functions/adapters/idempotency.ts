@@ -29,9 +29,17 @@ export const createIdempotencyGuard = (
   return {
     registerContext: (context) => config.registerLambdaContext(context),
     async once<T>(id: IdempotencyScope, work: () => Promise<T>): Promise<T> {
+      let done: { result: T } | undefined;
+      const recorded = async () => {
+        done = { result: await work() };
+        return done.result;
+      };
       try {
-        return (await runOnce(id, work)) as T;
+        return (await runOnce(id, recorded)) as T;
       } catch (error) {
+        // The work is done (the request is written and queued) but recording its result for repeats failed:
+        // answering 503 would tell the client nothing was written. The result is the truth; answer it.
+        if (done) return done.result;
         const name = (error as Error).name;
         if (name === 'IdempotencyValidationError') {
           throw new ApiError(

@@ -41,13 +41,23 @@ export const createRequestStore = (client: DynamoDBDocumentClient, tableName: st
   nextNumber: () => nextInSequence(client, tableName, 'provisioning-request-number'),
 
   async create(request, due) {
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...request, pk: keys.request(request.id), dueShard: due.shard, dueAt: due.at.toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...request, pk: keys.request(request.id), dueShard: due.shard, dueAt: due.at.toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      // The SDK retries a put whose reply was lost; the retry then finds the item the first attempt wrote. Ids
+      // are 128 random bits, so an item with this id and number can only be that first attempt: it succeeded.
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: { pk: keys.request(request.id) }, ConsistentRead: true }),
+      );
+      if (Item?.number !== request.number || Item?.createdAt !== request.createdAt) throw error;
+    }
   },
 
   async findById(id) {
