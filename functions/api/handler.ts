@@ -25,7 +25,8 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
 
 /** The API Lambda: one function, one router, the envelope and logging around every route. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger))
+  // Never the event: its body and query carry passwords and tokens, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext?.requestId) })
   .use(publishMetrics())
   .use(errorEnvelope())

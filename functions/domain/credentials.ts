@@ -32,7 +32,9 @@ export const verifyPassword = async (password: string, stored: string | undefine
     p: Number(p),
     maxmem: COST.maxmem,
   });
-  return timingSafeEqual(actual, expected) && stored !== undefined;
+  // scrypt keys HMAC with the password, and HMAC pads short keys with zero bytes: "1234" and "1234\0" hash
+  // alike. No password contains NUL, so one that does is wrong (refused after the same work).
+  return timingSafeEqual(actual, expected) && stored !== undefined && !password.includes('\u0000');
 };
 
 /** Tokens are 32 uppercase hex, like CRM.COM's; only their SHA-256 is ever stored. */

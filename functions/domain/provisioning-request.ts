@@ -49,6 +49,10 @@ export type ProvisioningRequest = {
   errorDescription?: string;
   /** Headend attempts so far (internal). */
   attempts: number;
+  /** The body fingerprint of a create made with an Idempotency-Key (internal). */
+  idempotencyFingerprint?: string;
+  /** Set once that create's answer is known to be recorded for repeats (internal). */
+  idempotencyConfirmed?: boolean;
 };
 
 /** The request as CRM.COM returns it: exactly the fields of the clear_pin example, in its order. */

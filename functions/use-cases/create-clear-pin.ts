@@ -2,7 +2,7 @@ import { logger, metrics } from '../adapters/observability.ts';
 import { type ClearPinCommand, parseClearPinBody } from '../domain/clear-pin-body.ts';
 import { ApiError } from '../domain/errors.ts';
 import { bodyFingerprint } from '../domain/fingerprint.ts';
-import { newId } from '../domain/identifiers.ts';
+import { derivedId, newId } from '../domain/identifiers.ts';
 import { type ClearPinTarget, resolveClearPinTarget } from '../domain/installed-item.ts';
 import {
   type CrmProvisioningRequest,
@@ -59,23 +59,59 @@ export const createClearPin = async (
     subscription: `${command.subscription.field}=${command.subscription.value}`,
     smartcard: `${command.smartcard.field}=${command.smartcard.value}`,
   });
-  const create = () => createRequest(deps, { command, target, session, tokenHash, now });
-  if (idempotencyKey === undefined) return create();
-  return deps.idempotency.once(
-    { scope: session.user.id, key: idempotencyKey, fingerprint: bodyFingerprint(body, ['token']) },
-    create,
+  const accepted = { command, target, session, tokenHash, now };
+  if (idempotencyKey === undefined) return createRequest(deps, accepted);
+  const fingerprint = bodyFingerprint(body, ['token']);
+  const view = await deps.idempotency.once({ scope: session.user.id, key: idempotencyKey, fingerprint }, () =>
+    createKeyedRequest(deps, accepted, derivedId('clear-pin', session.user.id, idempotencyKey), fingerprint),
   );
+  // Best effort: if DynamoDB is gone again, the request stays unconfirmed and a later run replays it (below).
+  await deps.requests.confirmIdempotency(view.id).catch(() => undefined);
+  return view;
 };
 
 type Accepted = { command: ClearPinCommand; target: ClearPinTarget; session: Session; tokenHash: string; now: Date };
+type Keyed = { id: string; idempotencyFingerprint: string };
 
-const createRequest = async (deps: CreateClearPinDependencies, accepted: Accepted): Promise<CrmProvisioningRequest> => {
+/**
+ * With an Idempotency-Key the request id is derived from (user, key). Powertools runs the create again when a
+ * run's in-progress record lapsed without reaching COMPLETED (DynamoDB dropped right after the request was
+ * written): that run finds the unconfirmed request the first one wrote and answers it instead of creating a
+ * second one. A confirmed request means its record was kept and has expired (24 h): the key is free again, and
+ * the next request's id is derived from the previous one.
+ */
+const createKeyedRequest = async (
+  deps: CreateClearPinDependencies,
+  accepted: Accepted,
+  firstId: string,
+  idempotencyFingerprint: string,
+): Promise<CrmProvisioningRequest> => {
+  for (let id = firstId; ; id = derivedId(id)) {
+    const existing = await deps.requests.findById(id);
+    if (!existing) return createRequest(deps, accepted, { id, idempotencyFingerprint });
+    if (existing.idempotencyConfirmed) continue;
+    if (existing.idempotencyFingerprint !== idempotencyFingerprint) {
+      throw new ApiError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'The Idempotency-Key was already used with a different request.',
+        'Idempotency-Key',
+      );
+    }
+    return toCrmView(existing, deps.timeZone);
+  }
+};
+
+const createRequest = async (
+  deps: CreateClearPinDependencies,
+  accepted: Accepted,
+  keyed?: Keyed,
+): Promise<CrmProvisioningRequest> => {
   const { command, target, session, tokenHash, now } = accepted;
   const [number] = await Promise.all([
     deps.requests.nextNumber(),
     touchSession(deps.sessions, tokenHash, session, now),
   ]);
-  const request = newRequest(command, target, session, number, now);
+  const request = { ...newRequest(command, target, session, number, now), ...keyed };
   await deps.requests.create(request, {
     shard: dueShardOf(request.id, request.priority, deps.dueShards),
     at: firstDueAt(request, now, deps.immediateGraceMs),

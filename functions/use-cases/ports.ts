@@ -41,6 +41,8 @@ export interface RequestStore {
   create(request: ProvisioningRequest, due: DuePlacement): Promise<void>;
   findById(id: string): Promise<ProvisioningRequest | undefined>;
   findByNumber(number: string): Promise<ProvisioningRequest | undefined>;
+  /** Notes that the answer to the Idempotency-Key create of this request was recorded for repeats. */
+  confirmIdempotency(id: string): Promise<void>;
 }
 
 export interface WorkQueue {

@@ -29,6 +29,8 @@ export type LocalStackOptions = {
   processing?: boolean;
   /** Extra function configuration (e.g. shorter leases for tests). */
   env?: Record<string, string>;
+  /** The API function's timeout as its context reports it (API Gateway's 29 s by default). */
+  apiTimeoutMs?: number;
 };
 
 export type LocalStack = {
@@ -97,7 +99,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   await loadReferenceData(document, names.table, JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')));
 
   const api = (await import('../../functions/api/handler.ts')).handler as unknown as ApiHandler;
-  const front = await startApiFront(api, { port: options.port ?? 0 });
+  const front = await startApiFront(api, { port: options.port ?? 0, timeoutMs: options.apiTimeoutMs });
 
   const background: { stop(): Promise<void> }[] = [];
   if (options.processing !== false) {

@@ -60,6 +60,18 @@ export const createRequestStore = (client: DynamoDBDocumentClient, tableName: st
     }
   },
 
+  async confirmIdempotency(id) {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: keys.request(id) },
+        UpdateExpression: 'SET idempotencyConfirmed = :yes',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    );
+  },
+
   async findById(id) {
     const { Item } = await client.send(
       new GetCommand({ TableName: tableName, Key: { pk: keys.request(id) }, ConsistentRead: true }),

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { keys } from '../../functions/adapters/dynamo/keys.ts';
+import { hashToken } from '../../functions/domain/credentials.ts';
+import { newId } from '../../functions/domain/identifiers.ts';
+import type { ProvisioningRequest, Unit, UserSummary } from '../../functions/domain/provisioning-request.ts';
+import type { DuePlacement } from '../../functions/use-cases/ports.ts';
+import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
+
+/** The demo token of the local stack (SPEC §5) and the request of `seed/clear_pin.txt`, verbatim. */
+export const DEMO_TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
+export const SEED_BODY = {
+  token: DEMO_TOKEN,
+  subscription_identifier: { number: 'S60507' },
+  smartcard_identifier: { serial_number: 'smrt20000054' },
+};
+export const CLEAR_PIN_PATH = '/nagravision/provisioning_requests/clear_pin';
+
+/** The three keys the create's BatchGetItem reads for the seed body. */
+export const SEED_LOOKUP_KEYS = [
+  keys.token(hashToken(DEMO_TOKEN)),
+  keys.subscriptionByNumber('S60507'),
+  keys.itemBySerial('smrt20000054'),
+];
+
+type DemoData = {
+  units: Unit[];
+  users: (UserSummary & { default_unit_id: string })[];
+  subscriptions: {
+    id: string;
+    number: string;
+    installed_items: {
+      id: string;
+      serial_number: string;
+      smartcard_ca_id?: string;
+      sub_provisioning_distribution_id?: string;
+    }[];
+  }[];
+};
+
+const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as DemoData;
+const user = demo.users[0] as DemoData['users'][number];
+const unit = demo.units.find((u) => u.id === user.default_unit_id) as Unit;
+const subscription = demo.subscriptions.find((s) => s.number === 'S60507') as DemoData['subscriptions'][number];
+const smartcard = subscription.installed_items.find((i) => i.serial_number === 'smrt20000054') as Required<
+  DemoData['subscriptions'][number]['installed_items'][number]
+>;
+const userSummary: UserSummary = { id: user.id, username: user.username, person_name: user.person_name };
+
+/**
+ * A PENDING request for the seed's smartcard, with every field the create use case writes (typed against
+ * ProvisioningRequest, so a change of the item's shape breaks the bench's type check instead of its figures).
+ */
+export const seedRequest = (number: string, now: Date, scheduledAt: Date = now): ProvisioningRequest => ({
+  id: newId(),
+  number,
+  priority: 'REGULAR',
+  processImmediately: false,
+  scheduledAt: scheduledAt.toISOString(),
+  createdAt: now.toISOString(),
+  updatedAt: now.toISOString(),
+  lifeCycleState: 'PENDING',
+  subscriptionId: subscription.id,
+  installedItemId: smartcard.id,
+  smartcardCaId: smartcard.smartcard_ca_id,
+  parameters: [
+    { id: newId() },
+    { smartcard_ca_id: smartcard.smartcard_ca_id, id: newId() },
+    { id: newId() },
+    { sub_provisioning_distribution_id: smartcard.sub_provisioning_distribution_id, id: newId() },
+  ],
+  createdByUser: userSummary,
+  createdByUnit: unit,
+  updatedByUser: userSummary,
+  updatedByUnit: unit,
+  attempts: 0,
+});
+
+/**
+ * The item `RequestStore.create` writes (functions/adapters/dynamo/requests.ts), for writing many at once with
+ * BatchWriteItem. The API scenario checks its attributes against a request the API itself created.
+ */
+export const requestItem = (request: ProvisioningRequest, due: DuePlacement) => ({
+  ...request,
+  pk: keys.request(request.id),
+  dueShard: due.shard,
+  dueAt: due.at.toISOString(),
+});

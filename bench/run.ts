@@ -1,0 +1,211 @@
+/**
+ * `npm run bench`: every scenario in a fresh child process (handler modules read their environment at import
+ * time), one after the other so none competes with another for the machine's cores. Prints a table and writes
+ * bench/results.json. Separate from `npm test`: figures, not pass/fail (the exit code is 0 even when a target
+ * is missed; it is non-zero only when a scenario fails).
+ *
+ * `npm run bench -- --profile` runs each scenario under `--cpu-prof` and writes a self-time summary per scenario
+ * (by package, and the hottest functions) to bench/profile-summary.txt; profiling slows everything down, so that
+ * run leaves results.json alone.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_DIR, runJsonChild } from './lib/child.ts';
+import type { Measure } from './lib/closed-loop.ts';
+import { type ProfileSummary, profileReport, summarizeProfile } from './lib/profile-summary.ts';
+import { machineInfo, median, round } from './lib/stats.ts';
+
+const started = performance.now();
+const PROFILE = process.argv.includes('--profile');
+const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'clear-pin-profiles-')) : '';
+const profiles: Record<string, ProfileSummary> = {};
+const scenarioSeconds: Record<string, number> = {};
+const scenario = async <T>(name: string): Promise<T> => {
+  process.stderr.write(`\n▶ ${name}\n`);
+  const t0 = performance.now();
+  const dir = join(profileDir, name);
+  const result = await runJsonChild<T>(join(BENCH_DIR, 'scenarios', `${name}.ts`), {
+    nodeOptions: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
+  });
+  scenarioSeconds[name] = round((performance.now() - t0) / 1000, 1);
+  const [file] = PROFILE ? readdirSync(dir) : [];
+  if (file) profiles[name] = summarizeProfile(join(dir, file));
+  return result;
+};
+const load = () => loadavg().map((n) => round(n, 2));
+const loadBefore = load();
+
+type Bundle = { bytes: number; import_ms: number; import_ms_without_source_maps: number; process_ms: number };
+type Bundles = {
+  hello_import_ms: number;
+  hello_process_ms: number;
+  sdk_hello: Bundle;
+  api: Bundle;
+  worker: Bundle;
+  processing_run: Bundle;
+} & Record<string, unknown>;
+type Rounds = {
+  seconds_per_measure: number;
+  rounds: Record<'api' | 'baseline_roundtrips' | 'baseline_put', Record<string, Measure>>[];
+};
+type Drain = { requests: number; headend_rate_cap_per_s: number; drain_s: number; ideal_s: number } & Record<
+  string,
+  unknown
+>;
+
+const validation = await scenario<Record<string, number>>('validation');
+const bundles = await scenario<Bundles>('bundles');
+const apiRounds = await scenario<Rounds>('api');
+const findDue = await scenario<Record<string, unknown>>('find-due');
+const drain = await scenario<Drain>('processing');
+
+/** The median over rounds of each figure of one measure (rps, p50 and p99 each on their own). */
+const medianOf = (kind: 'api' | 'baseline_roundtrips' | 'baseline_put', c: string) => {
+  const runs = apiRounds.rounds.map((r) => r[kind][c] as Measure);
+  const pick = (key: 'rps' | 'p50_ms' | 'p99_ms' | 'cpu_ms_per_op' | 'round_trips_per_op' | 'requests') =>
+    round(median(runs.map((m) => m[key])), key === 'rps' ? 1 : 3);
+  return {
+    rps: pick('rps'),
+    p50_ms: pick('p50_ms'),
+    p99_ms: pick('p99_ms'),
+    requests: runs.reduce((sum, m) => sum + m.requests, 0),
+    cpu_ms_per_op: pick('cpu_ms_per_op'),
+    round_trips_per_op: pick('round_trips_per_op'),
+    rps_by_round: runs.map((m) => m.rps),
+  };
+};
+const ratioOf = (c: string, key: 'rps' | 'cpu_ms_per_op') =>
+  round(
+    median(
+      apiRounds.rounds.map((r) => {
+        const api = r.api[c] as Measure;
+        const base = r.baseline_roundtrips[c] as Measure;
+        // For CPU the ratio is inverted, so both read "API throughput as a share of the baseline's".
+        return key === 'rps' ? api.rps / base.rps : base.cpu_ms_per_op / api.cpu_ms_per_op;
+      }),
+    ),
+    3,
+  );
+// Every create sends one BatchGetItem, one UpdateItem ADD and one PutItem, one after the other; at most once a
+// minute per token it also sends the token's touch (an UpdateItem in parallel with the ADD, so not a round trip
+// on the latency path). Both figures come from the counted requests.
+const apiMeasures = apiRounds.rounds.flatMap((r) => Object.values(r.api));
+const total = (pick: (m: Measure) => number) => apiMeasures.reduce((sum, m) => sum + pick(m), 0);
+const creates = total((m) => m.operations);
+const tokenTouches = total((m) => m.by_operation.UpdateItem ?? 0) - creates;
+const requestsPerCreate = round(total((m) => m.round_trips) / creates, 4);
+const roundTripsPerCreate = round((total((m) => m.round_trips) - tokenTouches) / creates, 4);
+const api32 = medianOf('api', 'c32');
+const a32 = medianOf('baseline_roundtrips', 'c32');
+const b32 = medianOf('baseline_put', 'c32');
+
+const results = {
+  machine: { ...machineInfo(), load_average_before: loadBefore, load_average_after: load() },
+  command: 'npm run bench',
+  runtime_s: 0,
+  scenario_seconds: scenarioSeconds,
+  api: {
+    concurrency: 32,
+    requests: api32.requests,
+    rps: api32.rps,
+    p50_ms: api32.p50_ms,
+    p99_ms: api32.p99_ms,
+    baseline_roundtrips_rps: a32.rps,
+    baseline_put_rps: b32.rps,
+    dynamodb_round_trips_per_create: roundTripsPerCreate,
+    dynamodb_requests_per_create: requestsPerCreate,
+    token_touches: tokenTouches,
+    creates_counted: creates,
+    throughput_share_of_baseline: ratioOf('c32', 'rps'),
+    cpu_share_of_baseline: ratioOf('c32', 'cpu_ms_per_op'),
+    seconds_per_measure: apiRounds.seconds_per_measure,
+    rounds: apiRounds.rounds.length,
+    c32: { api: api32, baseline_roundtrips: a32, baseline_put: b32 },
+    c1: {
+      api: medianOf('api', 'c1'),
+      baseline_roundtrips: medianOf('baseline_roundtrips', 'c1'),
+      baseline_put: medianOf('baseline_put', 'c1'),
+      throughput_share_of_baseline: ratioOf('c1', 'rps'),
+    },
+    requests_by_operation: Object.fromEntries(
+      ['BatchGetItem', 'UpdateItem', 'PutItem'].map((op) => [op, total((m) => m.by_operation[op] ?? 0)]),
+    ),
+  },
+  bundles,
+  processing: { ...drain, find_and_hand_on: findDue },
+  validation,
+};
+
+const KB = 1000;
+const functions = ['api', 'worker', 'processing_run'] as const;
+const targets = [
+  { target: 'create p99 at c=32 ≤ 25 ms', value: `${api32.p99_ms} ms`, met: api32.p99_ms <= 25 },
+  {
+    target: 'create throughput ≥ 60 % of baseline (a) at c=32',
+    value: `${round(results.api.throughput_share_of_baseline * 100, 1)} %`,
+    met: results.api.throughput_share_of_baseline >= 0.6,
+  },
+  {
+    target: 'DynamoDB round trips per create ≤ 3',
+    value: `${roundTripsPerCreate} sequential; ${requestsPerCreate} requests with ${tokenTouches} token touches`,
+    met: roundTripsPerCreate <= 3,
+  },
+  ...functions.map((f) => ({
+    target: `${f} bundle ≤ 300 KB`,
+    value: `${round(bundles[f].bytes / KB, 1)} KB`,
+    met: bundles[f].bytes <= 300 * KB,
+  })),
+  ...functions.map((f) => ({
+    target: `${f} import ≤ 3× hello-world`,
+    value: `${round(bundles[f].import_ms / bundles.hello_import_ms, 1)}× (${bundles[f].import_ms} ms vs ${bundles.hello_import_ms} ms; SDK-only ${bundles.sdk_hello.import_ms} ms)`,
+    met: bundles[f].import_ms <= 3 * bundles.hello_import_ms,
+  })),
+  {
+    target: `drain of ${drain.requests} ≤ 1.1× ideal`,
+    value: `${round(drain.drain_s / drain.ideal_s, 2)}× (${drain.drain_s} s vs ${drain.ideal_s} s)`,
+    met: drain.drain_s <= 1.1 * drain.ideal_s,
+  },
+];
+results.runtime_s = round((performance.now() - started) / 1000, 1);
+const resultsFile = PROFILE ? 'profile-summary.txt' : 'results.json';
+if (PROFILE) {
+  writeFileSync(join(BENCH_DIR, resultsFile), profileReport(profiles));
+  rmSync(profileDir, { recursive: true, force: true });
+} else {
+  writeFileSync(join(BENCH_DIR, resultsFile), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
+}
+
+const c1 = results.api.c1;
+const row = (what: string, value: string | number, baseline: string | number = '') => ({ what, value, baseline });
+console.log(
+  `\nclear-PIN benchmarks — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`,
+);
+console.table([
+  row(
+    'create c=1: rps / p50 / p99',
+    `${c1.api.rps} / ${c1.api.p50_ms} / ${c1.api.p99_ms} ms`,
+    `(a) ${c1.baseline_roundtrips.rps} / ${c1.baseline_roundtrips.p50_ms} / ${c1.baseline_roundtrips.p99_ms} ms`,
+  ),
+  row(
+    'create c=32: rps / p50 / p99',
+    `${api32.rps} / ${api32.p50_ms} / ${api32.p99_ms} ms`,
+    `(a) ${a32.rps} / ${a32.p50_ms} / ${a32.p99_ms} ms`,
+  ),
+  row('bare PutItem rps c=1 / c=32', '', `(b) ${c1.baseline_put.rps} / ${b32.rps}`),
+  row('CPU ms per create c=32', api32.cpu_ms_per_op, `(a) ${a32.cpu_ms_per_op}`),
+  row('DynamoDB round trips per create', `${roundTripsPerCreate} (${requestsPerCreate} requests)`, '3 (a)'),
+  ...functions.map((f) =>
+    row(
+      `${f} bundle bytes / import ms`,
+      `${bundles[f].bytes} / ${bundles[f].import_ms}`,
+      `hello ${bundles.hello_import_ms} ms; SDK-only ${bundles.sdk_hello.bytes} B / ${bundles.sdk_hello.import_ms} ms`,
+    ),
+  ),
+  row(`drain ${drain.requests} at ${drain.headend_rate_cap_per_s}/s`, `${drain.drain_s} s`, `ideal ${drain.ideal_s} s`),
+  row('find + hand on (processDue)', `${findDue.find_and_hand_on_s} s`, `${findDue.per_second}/s`),
+  row('parseClearPinBody µs (seed / all fields)', `${validation.seed_body_us} / ${validation.all_fields_us}`),
+]);
+console.table(targets);
+console.log(`load average before ${loadBefore.join(' ')}, after ${results.machine.load_average_after.join(' ')}`);
+console.log(`runtime ${results.runtime_s} s — written to bench/${resultsFile}`);

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../infra/local/api-front.ts';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  createMany,
+  FAST_PROCESSING_ENV,
+  requestItems,
+  settledProblems,
+  waitFor,
+  waitUntilFinal,
+} from '../helpers/reliability.ts';
+
+/**
+ * A worker that dies mid-batch (SPEC §3: "re-takes requests whose claim lease has run out (a crashed worker)").
+ * The deployed worker handler runs in a child process on a batch of requests that are not due for a day, so only
+ * it touches them; it is killed with SIGKILL while one headend call is in flight, with some requests done and the
+ * rest claimed. Once the leases run out, the processing run and the local stack's worker finish them all, and the
+ * headend executes each exactly once (the call in flight at the kill executes at the headend, unrecorded here).
+ */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, processingIntervalMs: 500, env: { ...FAST_PROCESSING_ENV } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString();
+
+const sqsRecord = (requestId: string, index: number): SQSRecord => ({
+  messageId: `crash-${index}`,
+  receiptHandle: `crash-${index}`,
+  body: JSON.stringify({ requestId }),
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: String(Date.now()),
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: String(Date.now()),
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work',
+  awsRegion: 'us-east-1',
+});
+
+/** The deployed worker handler, in its own process, given one SQS batch. */
+const WORKER_CHILD = `
+const { handler } = await import(process.env.CRASH_WORKER_MODULE);
+const { lambdaContext } = await import(process.env.CRASH_FRONT_MODULE);
+await handler(JSON.parse(process.env.CRASH_EVENT), lambdaContext('clear-pin-worker', 30000));
+process.stdout.write('finished\\n');
+`;
+
+describe('a worker dies mid-batch', () => {
+  it('is killed with calls in flight: every request still completes, each executed once', async () => {
+    const created = await createMany(stack.apiUrl, 6, { extra: () => ({ scheduled_date: tomorrow() }) });
+    const ids = created.map((c) => c.id);
+    stack.headend.setFaults({ latencyMs: 400 });
+    const callsBefore = stack.headend.callsReceived();
+
+    const child = spawn(process.execPath, ['--input-type=module', '-e', WORKER_CHILD], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        HEADEND_MAX_CONCURRENCY: '1',
+        POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+        CRASH_WORKER_MODULE: pathToFileURL(join(ROOT, 'functions/worker/handler.ts')).href,
+        CRASH_FRONT_MODULE: pathToFileURL(join(ROOT, 'infra/local/api-front.ts')).href,
+        CRASH_EVENT: JSON.stringify({ Records: ids.map(sqsRecord) }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = once(child, 'exit');
+
+    // Two calls answered and a third one in flight at the headend: kill.
+    await waitFor(async () => (stack.headend.callsReceived() - callsBefore >= 3 ? true : undefined), {
+      timeoutMs: 20_000,
+      describe: () => output,
+    });
+    child.kill('SIGKILL');
+    const [, signal] = await exited;
+    expect(signal).toBe('SIGKILL');
+    expect(output).not.toContain('finished');
+
+    // The dead worker left requests claimed and PENDING.
+    const atKill = await requestItems(stack);
+    const claimed = ids.filter((id) => atKill.get(id)?.lifeCycleState === 'PENDING' && atKill.get(id)?.claimId);
+    expect(claimed.length).toBeGreaterThanOrEqual(3);
+    // The call in flight at the kill still executes at the headend: executed there, unrecorded here.
+    await waitFor(
+      async () => {
+        const items = await requestItems(stack);
+        return ids.some((id) => stack.headend.executions(id) === 1 && items.get(id)?.lifeCycleState === 'PENDING')
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 2_000, intervalMs: 50 },
+    );
+
+    stack.headend.setFaults({});
+    await waitUntilFinal(stack, ids, 30_000);
+    expect(await settledProblems(stack, created)).toEqual([]);
+  });
+
+  it('is cut short by its own deadline mid-call: the request is released, retried and executed once', async () => {
+    const created = await createMany(stack.apiUrl, 2, { extra: () => ({ scheduled_date: tomorrow() }) });
+    const ids = created.map((c) => c.id);
+    stack.headend.setFaults({ latencyMs: 1_500 });
+    const { handler } = await import('../../functions/worker/handler.ts');
+    // 3 s left: the worker bounds its headend call to 1 s and gives up on it.
+    const context = { ...lambdaContext('clear-pin-worker', 3_000) };
+    // Both records fail (their fake receipt handles cannot be re-timed either): the whole batch goes back.
+    await expect(handler({ Records: ids.map(sqsRecord) }, context)).rejects.toThrow(/All records failed/);
+    const released = await requestItems(stack);
+    for (const id of ids) {
+      expect(released.get(id)?.lifeCycleState).toBe('PENDING');
+      expect(released.get(id)?.claimId).toBeUndefined();
+    }
+    // The headend still executes both aborted commands after its delay.
+    await waitFor(async () => (ids.every((id) => stack.headend.executions(id) === 1) ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    stack.headend.setFaults({});
+    await waitUntilFinal(stack, ids, 30_000);
+    expect(await settledProblems(stack, created)).toEqual([]);
+  });
+});

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { loadReferenceData, type ReferenceData } from '../../infra/reference-data.ts';
+import {
+  CARDS,
+  clearPinBody,
+  DEMO,
+  envelopeProblems,
+  login,
+  postJson,
+  type Reply,
+  ROUTES,
+  runPool,
+  scanAll,
+  show,
+  tokenIn,
+} from '../helpers/reliability.ts';
+
+/**
+ * SPEC §2.1–§2.2 against a hostile client: lock-out after five failures, no user enumeration, expired and
+ * released tokens refused everywhere, wrong passwords refused whatever their length, tokens stored only as hashes.
+ * Test users are loaded with the same loader as the demo data, one per test, so lock-outs do not interfere.
+ */
+let stack: LocalStack;
+
+const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as ReferenceData;
+const PASSWORD = 'c0rrect-h0rse-battery';
+const USERS = ['sec-brute', 'sec-burst', 'sec-expiry', 'sec-release', 'sec-lengths', 'sec-enum'] as const;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
+  await loadReferenceData(stack.document, stack.tableName, {
+    units: demo.units,
+    users: USERS.map((username, i) => ({
+      id: `90${i}`,
+      username,
+      person_name: `Security Test ${i}`,
+      organisation: DEMO.organisation,
+      password: PASSWORD,
+      default_unit_id: DEMO.unitId,
+      unit_ids: [DEMO.unitId],
+    })),
+    subscriptions: [],
+    tokens: [],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const loginAs = (username: string, password = PASSWORD, organisation: string = DEMO.organisation) =>
+  login(stack.apiUrl, { username, password, organisation });
+
+const tokenOf = (reply: Reply) => {
+  expect(reply.status, reply.text).toBe(200);
+  return tokenIn(reply);
+};
+
+/** Every use a client can make of a token, each of which must refuse a dead one with 401 INVALID_TOKEN. */
+const useToken = async (token: string) => [
+  await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[0], {}, token)),
+  await show(stack.apiUrl, 'number=1', token),
+  await postJson(stack.apiUrl, ROUTES.release, { token }),
+];
+
+const expectRefused = (replies: Reply[]) => {
+  for (const reply of replies) {
+    expect(reply.status, reply.text).toBe(401);
+    expect(reply.body?.status.code).toBe('INVALID_TOKEN');
+    expect(envelopeProblems(reply)).toEqual([]);
+  }
+};
+
+/** Ages a token's session as if it had not been used for `minutes` (the table is the only clock we can move). */
+const ageTokens = async (minutes: number, except: Set<string>) => {
+  const sessions = (await scanAll(stack, stack.tableName)).filter((i) => String(i.pk).startsWith('TOKEN#'));
+  const aged = sessions.filter((s) => !except.has(String(s.pk)));
+  for (const session of aged) {
+    await stack.document.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: { pk: session.pk },
+        UpdateExpression: 'SET lastUsedAt = :at',
+        ExpressionAttributeValues: { ':at': new Date(Date.now() - minutes * 60_000).toISOString() },
+      }),
+    );
+  }
+  return aged.length;
+};
+
+const sessionKeys = async () =>
+  new Set((await scanAll(stack, stack.tableName)).map((i) => String(i.pk)).filter((pk) => pk.startsWith('TOKEN#')));
+
+describe('login brute force', () => {
+  it('locks a username after five failures: even the right password then gets 429 TOO_MANY_ATTEMPTS', async () => {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const reply = await loginAs('sec-brute', `guess-${attempt}`);
+      expect(reply.status).toBe(401);
+      expect(reply.body?.status.code).toBe('INVALID_CREDENTIALS');
+    }
+    const locked = await loginAs('sec-brute');
+    expect(locked.status).toBe(429);
+    expect(locked.body?.status.code).toBe('TOO_MANY_ATTEMPTS');
+    expect(envelopeProblems(locked)).toEqual([]);
+    // The lock is per username: another user logs in.
+    tokenOf(await loginAs('sec-enum'));
+  });
+
+  it('counts a concurrent burst of failures: after it, the right password is refused', async () => {
+    const replies = await runPool(
+      Array.from({ length: 24 }, (_, i) => i),
+      12,
+      (i) => loginAs('sec-burst', `burst-${i}`),
+    );
+    for (const reply of replies) expect([401, 429]).toContain(reply.status);
+    expect(replies.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    expect((await loginAs('sec-burst')).status).toBe(429);
+  });
+
+  it('locks unknown usernames too, with the same answers as for a real one', async () => {
+    for (let attempt = 1; attempt <= 5; attempt++)
+      expect((await loginAs('sec-nobody', `x${attempt}`)).status).toBe(401);
+    expect((await loginAs('sec-nobody')).status).toBe(429);
+  });
+});
+
+describe('no user enumeration', () => {
+  it('answers a wrong username, password or organisation with the same status and body', async () => {
+    const replies = [
+      await loginAs('sec-enum-missing'),
+      await loginAs('sec-enum', 'wrong-password'),
+      await loginAs('sec-enum', PASSWORD, 'NOSUCHORG'),
+    ];
+    const shapes = replies.map((r) => JSON.stringify({ status: r.status, body: r.body }));
+    expect(new Set(shapes).size).toBe(1);
+    expect(replies[0]?.status).toBe(401);
+    expect(replies[0]?.body?.status.code).toBe('INVALID_CREDENTIALS');
+  });
+});
+
+describe('passwords', () => {
+  it('refuses wrong passwords of equal and of different length, and accepts only the right one', async () => {
+    const wrong = [
+      PASSWORD.replace(/.$/, 'X'), // same length, last character differs
+      PASSWORD.toUpperCase(), // same length
+      PASSWORD.slice(0, -1), // one shorter
+      `${PASSWORD}\u0000`, // one longer, invisible
+    ];
+    for (const password of wrong) {
+      const reply = await loginAs('sec-lengths', password);
+      expect(reply.status, password).toBe(401);
+    }
+    tokenOf(await loginAs('sec-lengths'));
+  });
+});
+
+describe('tokens', () => {
+  it('refuses a released token everywhere, at once', async () => {
+    const token = tokenOf(await loginAs('sec-release'));
+    const released = await postJson(stack.apiUrl, ROUTES.release, { token });
+    expect(released.status).toBe(200);
+    expect(released.body?.data).toEqual({});
+    expectRefused(await useToken(token));
+    expectRefused(await useToken(token.toLowerCase()));
+  });
+
+  it('refuses a token unused for over an hour, and keeps one used within the hour alive', async () => {
+    const keep = await sessionKeys();
+    const expiring = tokenOf(await loginAs('sec-expiry'));
+    expect(await ageTokens(62, keep)).toBe(1);
+    expectRefused(await useToken(expiring));
+
+    const before = await sessionKeys();
+    const sliding = tokenOf(await loginAs('sec-expiry'));
+    expect(await ageTokens(50, before)).toBe(1);
+    const reply = await show(stack.apiUrl, 'number=999999', sliding);
+    expect(reply.body?.status.code).toBe('PROVISIONING_REQUEST_NOT_FOUND');
+  });
+
+  it('refuses made-up, empty and malformed tokens', async () => {
+    for (const token of ['00000000000000000000000000000000', '', ' ', `${DEMO.token} `, DEMO.token.slice(1)]) {
+      expectRefused(await useToken(token));
+    }
+  });
+
+  it('stores no token value and no password anywhere: only hashes', async () => {
+    const obtained = [tokenOf(await loginAs('sec-enum')), tokenOf(await login(stack.apiUrl)), DEMO.token];
+    const items = [
+      ...(await scanAll(stack, stack.tableName)),
+      ...(await scanAll(stack, 'clear-pin-local-idempotency')),
+    ];
+    const text = JSON.stringify(items);
+    for (const token of obtained) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(token.toLowerCase());
+    }
+    for (const password of [PASSWORD, `"${DEMO.password}"`]) expect(text).not.toContain(password);
+    const sessions = items.filter((i) => String(i.pk).startsWith('TOKEN#'));
+    expect(sessions.length).toBeGreaterThanOrEqual(obtained.length);
+  });
+});

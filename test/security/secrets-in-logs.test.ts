@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  CARDS,
+  captureOutput,
+  clearPinBody,
+  createClearPin,
+  createMany,
+  DEMO,
+  FAST_PROCESSING_ENV,
+  type FaultProxy,
+  login,
+  postJson,
+  ROUTES,
+  settledProblems,
+  show,
+  startFaultProxy,
+  tokenIn,
+  waitUntilFinal,
+} from '../helpers/reliability.ts';
+
+/**
+ * Secrets never reach the logs. The whole local stack runs with DEBUG logging and Powertools' event logging
+ * switched on (the most an operator could turn up), its output captured from the start; the test then logs in
+ * (right and wrong), creates (valid and invalid), shows, releases, lets the headend fail and DynamoDB drop, and
+ * searches everything written for the tokens, passwords and headend secret it used.
+ */
+let stack: LocalStack;
+let proxy: FaultProxy;
+let output: ReturnType<typeof captureOutput>;
+
+const WRONG_PASSWORDS = ['Wr0ng-Pa55-7d1c9e', '1235', 'hunter2-a8f3'];
+const MADE_UP_TOKEN = 'DEADBEEF00112233445566778899AABB';
+const used = { tokens: [DEMO.token, MADE_UP_TOKEN] as string[] };
+
+beforeAll(async () => {
+  output = captureOutput();
+  proxy = await startFaultProxy();
+  stack = await startLocalStack({
+    port: 0,
+    processingIntervalMs: 500,
+    env: {
+      ...FAST_PROCESSING_ENV,
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'true',
+      AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+    },
+  });
+  proxy.setTarget(stack.dynamoEndpoint);
+});
+
+afterAll(async () => {
+  output?.restore();
+  await stack?.stop();
+  await proxy?.stop();
+});
+
+describe('with DEBUG logging and event logging on', () => {
+  it('runs logins, creates, shows, releases, headend failures and a DynamoDB outage', async () => {
+    const tokenReply = await login(stack.apiUrl);
+    expect(tokenReply.status).toBe(200);
+    const token = tokenIn(tokenReply);
+    const second = {
+      token: tokenIn(await login(stack.apiUrl, { organization: DEMO.organisation, organisation: undefined })),
+    };
+    expect(second.token).toMatch(/^[0-9A-F]{32}$/);
+    used.tokens.push(token, second.token);
+    for (const password of WRONG_PASSWORDS) expect((await login(stack.apiUrl, { password })).status).toBe(401);
+
+    // Creates with each token, valid and invalid, with an Idempotency-Key, and one with a made-up token.
+    const created = await createMany(stack.apiUrl, 6);
+    expect((await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[1], {}, token))).status).toBe(200);
+    expect(
+      (await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[0], { priority: 'URGENT' }, token))).status,
+    ).toBe(400);
+    expect((await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[0], {}, MADE_UP_TOKEN))).status).toBe(401);
+    expect((await createClearPin(stack.apiUrl, CARDS[2], {}, { 'Idempotency-Key': 'logs-1' })).status).toBe(200);
+    expect((await show(stack.apiUrl, `id=${created[0]?.id}`, token)).status).toBe(200);
+    expect((await show(stack.apiUrl, 'number=999999', second.token)).status).toBe(404);
+
+    // The headend fails (warnings with the failure), then recovers.
+    stack.headend.setFaults({ failRate: 1 });
+    const during = await createMany(stack.apiUrl, 3, { extra: () => ({ process_immediately: true }) });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    stack.headend.setFaults({});
+    await waitUntilFinal(
+      stack,
+      [...created, ...during].map((c) => c.id),
+      30_000,
+    );
+    expect(await settledProblems(stack, [...created, ...during])).toEqual([]);
+
+    // DynamoDB drops (errors logged with the SDK's error), then comes back.
+    proxy.cut();
+    expect((await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[0], {}, token))).status).toBe(503);
+    expect((await login(stack.apiUrl)).status).toBe(503);
+    proxy.restore();
+
+    expect((await postJson(stack.apiUrl, ROUTES.release, { token: second.token })).status).toBe(200);
+    expect((await postJson(stack.apiUrl, ROUTES.release, { token: second.token })).status).toBe(401);
+  });
+
+  it('logged what it did: the search below is not of an empty log', () => {
+    const text = output.text();
+    for (const line of [
+      '"level":"INFO"',
+      '"level":"WARN"',
+      '"level":"ERROR"',
+      'Lambda invocation event',
+      'Headend call failed',
+      'Dependency unavailable',
+      'Processing run finished',
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
+  it('logged no token, password or headend secret', () => {
+    const text = output.text();
+    const lower = text.toLowerCase();
+    for (const token of used.tokens) expect(lower, `token ${token}`).not.toContain(token.toLowerCase());
+    for (const password of WRONG_PASSWORDS) expect(text, `password ${password}`).not.toContain(password);
+    // The demo password "1234" is short enough to occur inside ids: look for it as a JSON value, escaped or not.
+    expect(text).not.toMatch(/\\?"password\\?"\s*:/);
+    expect(text).not.toMatch(/\\?"1234\\?"/);
+    expect(text).not.toContain(DEMO.headendSecret);
+    expect(lower).not.toContain('bearer ');
+  });
+});

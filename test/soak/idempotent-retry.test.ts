@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  CARDS,
+  createClearPin,
+  FAST_PROCESSING_ENV,
+  type FaultProxy,
+  idIn,
+  type Reply,
+  requestItems,
+  startFaultProxy,
+  waitFor,
+} from '../helpers/reliability.ts';
+
+/**
+ * A client that follows SPEC §2.3/§2.5 to the letter: on 503 it retries the same body with the same
+ * Idempotency-Key until it gets 200. DynamoDB is cut after each step of a create in turn; the retries go on
+ * through the time a failed attempt's "in progress" record takes to lapse (the API's 29 s timeout), answered
+ * 409 meanwhile. In the end each key has exactly one request.
+ */
+let stack: LocalStack;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  proxy = await startFaultProxy();
+  stack = await startLocalStack({
+    port: 0,
+    processingIntervalMs: 3_600_000,
+    env: { ...FAST_PROCESSING_ENV, AWS_ENDPOINT_URL_DYNAMODB: proxy.url },
+  });
+  proxy.setTarget(stack.dynamoEndpoint);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await proxy?.stop();
+});
+
+describe('retrying with the same Idempotency-Key after an outage', () => {
+  it('ends with exactly one request per key, whichever step the outage hit', async () => {
+    const before = new Set((await requestItems(stack)).keys());
+    const keys: string[] = [];
+    const first: Reply[] = [];
+    for (let step = 0; step <= 7; step++) {
+      const key = `retry-${step}`;
+      keys.push(key);
+      proxy.cutAfterRequests(step);
+      first.push(
+        await createClearPin(stack.apiUrl, CARDS[step % 3] as (typeof CARDS)[number], {}, { 'Idempotency-Key': key }),
+      );
+      proxy.restore();
+    }
+    expect(first.some((r) => r.status === 503)).toBe(true);
+
+    const answers = new Map<string, Reply>();
+    const seen: Record<string, number> = {};
+    await waitFor(
+      async () => {
+        for (const [step, key] of keys.entries()) {
+          if (answers.get(key)?.status === 200) continue;
+          const reply = await createClearPin(
+            stack.apiUrl,
+            CARDS[step % 3] as (typeof CARDS)[number],
+            {},
+            {
+              'Idempotency-Key': key,
+            },
+          );
+          seen[`${reply.status} ${reply.body?.status.code}`] =
+            (seen[`${reply.status} ${reply.body?.status.code}`] ?? 0) + 1;
+          answers.set(key, reply);
+        }
+        return keys.every((key) => answers.get(key)?.status === 200) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000 },
+    );
+    // Only "in progress" refusals on the way; no other answer.
+    expect(Object.keys(seen).filter((k) => k !== '200 OK' && k !== '409 IDEMPOTENCY_KEY_REUSED')).toEqual([]);
+
+    const ids = keys.map((key) => idIn(answers.get(key)));
+    expect(new Set(ids).size).toBe(keys.length);
+    for (const [step, reply] of first.entries()) {
+      if (reply.status === 200) expect(idIn(reply)).toBe(ids[step]);
+    }
+    const added = [...(await requestItems(stack)).keys()].filter((id) => !before.has(id)).sort();
+    expect(added).toEqual([...ids].sort());
+    console.info(
+      `idempotent retries: first answers ${first.map((r) => r.status).join(',')}; retries ${JSON.stringify(seen)}`,
+    );
+  });
+});
