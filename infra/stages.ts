@@ -146,6 +146,13 @@ export const workerHeadendCaps = (config: StageConfig) => ({
 /** The processing run stops handing on with this much of its timeout left, to flush metrics and return. */
 const PROCESSING_RUN_RESERVE_MS = 15_000;
 
+/**
+ * How many requests one processing run hands on: what the headend takes between two runs. Handing on more only
+ * queues requests the worker cannot reach within their dispatch window, and the next run would queue them again.
+ */
+export const dispatchLimitPerRun = (config: StageConfig): number =>
+  config.headend.maxPerSecond * config.scheduleRateMinutes * 60;
+
 export const processingRunBudgetMs = (config: StageConfig): number =>
   config.functions.processingRun.timeoutSeconds * 1000 - PROCESSING_RUN_RESERVE_MS;
 

@@ -11,7 +11,7 @@ import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ServiceFunction } from './constructs/service-function.ts';
 import { ServiceMonitoring } from './constructs/service-monitoring.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
-import { processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
+import { dispatchLimitPerRun, processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
 export type StatelessStackProps = StackProps & { readonly stage: StageConfig; readonly stateful: StatefulStack };
@@ -77,6 +77,7 @@ export class StatelessStack extends Stack {
         ...common.environment,
         ...lease,
         PROCESSING_RUN_BUDGET_MS: String(processingRunBudgetMs(stage)),
+        DISPATCH_LIMIT_PER_RUN: String(dispatchLimitPerRun(stage)),
       },
     })
       .bindTable('TABLE_NAME', table, { actions: ['dynamodb:UpdateItem'], indexes: { due: ['dynamodb:Query'] } })

@@ -40,6 +40,8 @@ export const processingRunConfigSchema = z.object({
   QUEUE_URL: z.string().min(1),
   LEASE_SECONDS: positiveInt(120),
   PROCESSING_RUN_BUDGET_MS: positiveInt(45_000),
+  /** At most this many requests per run: the headend's rate times the schedule period (set by the stage). */
+  DISPATCH_LIMIT_PER_RUN: positiveInt(3_000),
   DUE_PAGE_SIZE: positiveInt(100),
 });
 

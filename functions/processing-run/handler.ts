@@ -19,6 +19,7 @@ const dependencies = {
   dueShards: config.DUE_SHARDS,
   dispatchWindowMs: config.LEASE_SECONDS * 1000,
   pageSize: config.DUE_PAGE_SIZE,
+  dispatchLimit: config.DISPATCH_LIMIT_PER_RUN,
 };
 
 /** The EventBridge-scheduled processing run: hands due requests on within its time budget. */

@@ -10,12 +10,15 @@ export type ProcessDueDependencies = {
   /** How long a handed-on request is left to the worker before the run looks at it again. */
   dispatchWindowMs: number;
   pageSize: number;
+  /** Requests handed on per run at most; the rest stay due for the next run. */
+  dispatchLimit?: number;
 };
 
 export type ProcessDueResult = {
   dispatched: number;
   sendFailures: number;
   outOfTime: boolean;
+  atLimit: boolean;
   oldestDueAgeSeconds: number;
 };
 
@@ -27,15 +30,24 @@ const PRIORITIES: Priority[] = ['EXPRESS', 'REGULAR'];
  * 2. Hand each due request on: a conditional write moves its next look one dispatch window ahead (so an
  *    overlapping run cannot hand it on twice), then its id goes to the work queue; the worker is the only
  *    path to the headend.
- * 3. Stop when the time budget is spent. Nothing is lost by stopping: whatever was not handed on is still
- *    due, and the next run starts from it.
+ * 3. Stop when the time budget is spent or the run's dispatch limit (what the headend takes until the next
+ *    run) is reached. Nothing is lost by stopping: whatever was not handed on is still due, and the next run
+ *    starts from it, EXPRESS and oldest first again.
  * This also re-takes requests whose lease ran out and process-immediately requests whose queue send was
  * lost: both are simply due again.
  */
 export const processDue = async (deps: ProcessDueDependencies, budgetMs: number): Promise<ProcessDueResult> => {
   const started = Date.now();
   const outOfTime = () => Date.now() - started >= budgetMs;
-  const result: ProcessDueResult = { dispatched: 0, sendFailures: 0, outOfTime: false, oldestDueAgeSeconds: 0 };
+  const result: ProcessDueResult = {
+    dispatched: 0,
+    sendFailures: 0,
+    outOfTime: false,
+    atLimit: false,
+    oldestDueAgeSeconds: 0,
+  };
+  const limit = deps.dispatchLimit ?? Number.POSITIVE_INFINITY;
+  let taken = 0;
   const now = deps.now();
 
   for (const priority of PRIORITIES) {
@@ -49,7 +61,16 @@ export const processDue = async (deps: ProcessDueDependencies, budgetMs: number)
             result.outOfTime = true;
             return;
           }
-          const page = await deps.store.findDue(shard, now, deps.pageSize, after);
+          const room = limit - taken;
+          if (room <= 0) {
+            result.atLimit = true;
+            return;
+          }
+          // Reserved before the read, so shards read in parallel never hand on more than the limit between them.
+          const size = Math.min(deps.pageSize, room);
+          taken += size;
+          const page = await deps.store.findDue(shard, now, size, after);
+          taken -= size - page.entries.length;
           if (first && page.entries[0]) {
             const age = (now.getTime() - new Date(page.entries[0].dueAt).getTime()) / 1000;
             result.oldestDueAgeSeconds = Math.max(result.oldestDueAgeSeconds, Math.round(age));
@@ -60,7 +81,7 @@ export const processDue = async (deps: ProcessDueDependencies, budgetMs: number)
         } while (after !== undefined);
       }),
     );
-    if (result.outOfTime) break;
+    if (result.outOfTime || result.atLimit) break;
   }
 
   metrics.addMetric('DueRequestsDispatched', 'Count', result.dispatched);

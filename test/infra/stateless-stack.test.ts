@@ -48,7 +48,11 @@ describe('functions', () => {
   it('sets the runtime contract of docs/architecture.md', () => {
     expect(Object.keys(envOf('api')).sort()).toEqual([...COMMON_ENV, 'IDEMPOTENCY_TABLE_NAME', 'QUEUE_URL'].sort());
     expect(Object.keys(envOf('processing-run')).sort()).toEqual(
-      [...COMMON_ENV, 'QUEUE_URL', 'LEASE_SECONDS', 'PROCESSING_RUN_BUDGET_MS'].sort(),
+      [...COMMON_ENV, 'QUEUE_URL', 'LEASE_SECONDS', 'PROCESSING_RUN_BUDGET_MS', 'DISPATCH_LIMIT_PER_RUN'].sort(),
+    );
+    // What the headend takes between two runs: handing on more would only be queued again.
+    expect(Number(envOf('processing-run').DISPATCH_LIMIT_PER_RUN)).toBe(
+      config.headend.maxPerSecond * config.scheduleRateMinutes * 60,
     );
     expect(Object.keys(envOf('worker')).sort()).toEqual(
       [

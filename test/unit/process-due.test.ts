@@ -188,6 +188,20 @@ describe('processDue', () => {
     expect(queue.sent).toContain('lost');
   });
 
+  it('hands on no more than its dispatch limit, EXPRESS first; the next run takes the rest', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `req-${String(i).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) store.add(id, `${i < 3 ? 'EXPRESS' : 'REGULAR'}#${i % 2}`, at(-100 + i));
+
+    const first = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
+
+    expect(first).toMatchObject({ dispatched: 5, atLimit: true });
+    expect(queue.sent.slice(0, 3).sort()).toEqual(['req-00', 'req-01', 'req-02']);
+    const second = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
+    const third = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
+    expect([second.dispatched, third.dispatched]).toEqual([5, 2]);
+    expect([...queue.sent].sort()).toEqual(ids);
+  });
+
   it('stops when its time budget is spent and the next run carries on, losing nothing', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const ids = Array.from({ length: 12 }, (_, i) => `req-${String(i).padStart(2, '0')}`);
