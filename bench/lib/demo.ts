@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { hashToken } from '../../functions/domain/credentials.ts';
-import { newId } from '../../functions/domain/identifiers.ts';
-import type { ProvisioningRequest, Unit, UserSummary } from '../../functions/domain/provisioning-request.ts';
+import type { ClearPinTarget, InstalledItem } from '../../functions/domain/installed-item.ts';
+import {
+  newProvisioningRequest,
+  type ProvisioningRequest,
+  type Unit,
+  type UserSummary,
+} from '../../functions/domain/provisioning-request.ts';
 import type { DuePlacement } from '../../functions/use-cases/ports.ts';
 import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
 
@@ -28,12 +33,7 @@ type DemoData = {
   subscriptions: {
     id: string;
     number: string;
-    installed_items: {
-      id: string;
-      serial_number: string;
-      smartcard_ca_id?: string;
-      sub_provisioning_distribution_id?: string;
-    }[];
+    installed_items: Omit<InstalledItem, 'subscription_id'>[];
   }[];
 };
 
@@ -41,39 +41,21 @@ const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as DemoData;
 const user = demo.users[0] as DemoData['users'][number];
 const unit = demo.units.find((u) => u.id === user.default_unit_id) as Unit;
 const subscription = demo.subscriptions.find((s) => s.number === 'S60507') as DemoData['subscriptions'][number];
-const smartcard = subscription.installed_items.find((i) => i.serial_number === 'smrt20000054') as Required<
-  DemoData['subscriptions'][number]['installed_items'][number]
->;
+const smartcard = {
+  ...subscription.installed_items.find((i) => i.serial_number === 'smrt20000054'),
+  subscription_id: subscription.id,
+} as ClearPinTarget['smartcard'];
 const userSummary: UserSummary = { id: user.id, username: user.username, person_name: user.person_name };
 
-/**
- * A PENDING request for the seed's smartcard, with every field the create use case writes (typed against
- * ProvisioningRequest, so a change of the item's shape breaks the bench's type check instead of its figures).
- */
-export const seedRequest = (number: string, now: Date, scheduledAt: Date = now): ProvisioningRequest => ({
-  id: newId(),
-  number,
-  priority: 'REGULAR',
-  processImmediately: false,
-  scheduledAt: scheduledAt.toISOString(),
-  createdAt: now.toISOString(),
-  updatedAt: now.toISOString(),
-  lifeCycleState: 'PENDING',
-  subscriptionId: subscription.id,
-  installedItemId: smartcard.id,
-  smartcardCaId: smartcard.smartcard_ca_id,
-  parameters: [
-    { id: newId() },
-    { smartcard_ca_id: smartcard.smartcard_ca_id, id: newId() },
-    { id: newId() },
-    { sub_provisioning_distribution_id: smartcard.sub_provisioning_distribution_id, id: newId() },
-  ],
-  createdByUser: userSummary,
-  createdByUnit: unit,
-  updatedByUser: userSummary,
-  updatedByUnit: unit,
-  attempts: 0,
-});
+/** A PENDING request for the seed's smartcard, built by the same function as the create use case's. */
+export const seedRequest = (number: string, now: Date, scheduledAt: Date = now): ProvisioningRequest =>
+  newProvisioningRequest(
+    { priority: 'REGULAR', processImmediately: false, scheduledAt },
+    { subscription, smartcard },
+    { user: userSummary, unit },
+    number,
+    now,
+  );
 
 /**
  * The item `RequestStore.create` writes (functions/adapters/dynamo/requests.ts), for writing many at once with

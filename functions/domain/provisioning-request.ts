@@ -1,4 +1,8 @@
+import type { ClearPinCommand } from './clear-pin-body.ts';
 import { formatCrmDate } from './dates.ts';
+import { newId } from './identifiers.ts';
+import type { ClearPinTarget } from './installed-item.ts';
+import type { Session } from './session.ts';
 
 /** CRM.COM's three life cycle states. While a request is being sent it stays PENDING (with an internal lease). */
 export type LifeCycleState = 'PENDING' | 'COMPLETED' | 'REJECTED';
@@ -163,3 +167,39 @@ export const dueShardOf = (id: string, priority: Priority, shards: number): stri
   `${priority}#${Number.parseInt(id.slice(0, 8), 16) % shards}`;
 
 export const isFinal = (state: LifeCycleState): boolean => state !== 'PENDING';
+
+/** A new PENDING request for an accepted command, as the creator's user and unit. */
+export const newProvisioningRequest = (
+  command: Pick<ClearPinCommand, 'priority' | 'processImmediately' | 'scheduledAt'>,
+  target: ClearPinTarget,
+  session: Pick<Session, 'user' | 'unit'>,
+  number: string,
+  now: Date,
+): ProvisioningRequest => {
+  const { smartcard, subscription } = target;
+  return {
+    id: newId(),
+    number,
+    priority: command.priority,
+    processImmediately: command.processImmediately,
+    scheduledAt: command.scheduledAt.toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    lifeCycleState: 'PENDING',
+    subscriptionId: subscription.id,
+    installedItemId: smartcard.id,
+    smartcardCaId: smartcard.smartcard_ca_id,
+    // The shape of CRM.COM's clear_pin example: four parameters, two of them named.
+    parameters: [
+      { id: newId() },
+      { smartcard_ca_id: smartcard.smartcard_ca_id, id: newId() },
+      { id: newId() },
+      { sub_provisioning_distribution_id: smartcard.sub_provisioning_distribution_id ?? subscription.id, id: newId() },
+    ],
+    createdByUser: session.user,
+    createdByUnit: session.unit,
+    updatedByUser: session.user,
+    updatedByUnit: session.unit,
+    attempts: 0,
+  };
+};

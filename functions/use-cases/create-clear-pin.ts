@@ -2,13 +2,13 @@ import { logger, metrics } from '../adapters/observability.ts';
 import { type ClearPinCommand, parseClearPinBody } from '../domain/clear-pin-body.ts';
 import { ApiError } from '../domain/errors.ts';
 import { bodyFingerprint } from '../domain/fingerprint.ts';
-import { derivedId, newId } from '../domain/identifiers.ts';
+import { derivedId } from '../domain/identifiers.ts';
 import { type ClearPinTarget, resolveClearPinTarget } from '../domain/installed-item.ts';
 import {
   type CrmProvisioningRequest,
   dueShardOf,
   firstDueAt,
-  type ProvisioningRequest,
+  newProvisioningRequest,
   toCrmView,
 } from '../domain/provisioning-request.ts';
 import type { Session } from '../domain/session.ts';
@@ -111,7 +111,7 @@ const createRequest = async (
     deps.requests.nextNumber(),
     touchSession(deps.sessions, tokenHash, session, now),
   ]);
-  const request = { ...newRequest(command, target, session, number, now), ...keyed };
+  const request = { ...newProvisioningRequest(command, target, session, number, now), ...keyed };
   await deps.requests.create(request, {
     shard: dueShardOf(request.id, request.priority, deps.dueShards),
     at: firstDueAt(request, now, deps.immediateGraceMs),
@@ -127,39 +127,4 @@ const createRequest = async (
     }
   }
   return toCrmView(request, deps.timeZone);
-};
-
-const newRequest = (
-  command: ClearPinCommand,
-  target: ClearPinTarget,
-  session: Session,
-  number: string,
-  now: Date,
-): ProvisioningRequest => {
-  const { smartcard, subscription } = target;
-  return {
-    id: newId(),
-    number,
-    priority: command.priority,
-    processImmediately: command.processImmediately,
-    scheduledAt: command.scheduledAt.toISOString(),
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    lifeCycleState: 'PENDING',
-    subscriptionId: subscription.id,
-    installedItemId: smartcard.id,
-    smartcardCaId: smartcard.smartcard_ca_id,
-    // The shape of CRM.COM's clear_pin example: four parameters, two of them named.
-    parameters: [
-      { id: newId() },
-      { smartcard_ca_id: smartcard.smartcard_ca_id, id: newId() },
-      { id: newId() },
-      { sub_provisioning_distribution_id: smartcard.sub_provisioning_distribution_id ?? subscription.id, id: newId() },
-    ],
-    createdByUser: session.user,
-    createdByUnit: session.unit,
-    updatedByUser: session.user,
-    updatedByUnit: session.unit,
-    attempts: 0,
-  };
 };
