@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../functions/adapters/dynamo/document-client.ts';
+import type { LifeCycleState } from '../functions/domain/provisioning-request.ts';
+import { scanRequests } from './stored-requests.ts';
 
 /**
  * `npm run list-requests -- --table <main table> [--state PENDING|COMPLETED|REJECTED] [--limit 50]`
@@ -18,24 +19,13 @@ if (!table) {
   process.exit(2);
 }
 const { document } = createDynamoClients();
-const limit = Number(values.limit);
-const rows: Record<string, unknown>[] = [];
-let startKey: Record<string, unknown> | undefined;
-do {
-  const page = await document.send(
-    new ScanCommand({
-      TableName: table,
-      FilterExpression: values.state ? 'begins_with(pk, :req) AND lifeCycleState = :state' : 'begins_with(pk, :req)',
-      ExpressionAttributeValues: { ':req': 'REQ#', ...(values.state ? { ':state': values.state } : {}) },
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  rows.push(...(page.Items ?? []));
-  startKey = page.LastEvaluatedKey;
-} while (startKey && rows.length < limit);
+const rows = await scanRequests(document, table, {
+  state: values.state as LifeCycleState | undefined,
+  limit: Number(values.limit),
+});
 
 console.table(
-  rows.slice(0, limit).map((r) => ({
+  rows.map((r) => ({
     number: r.number,
     id: r.id,
     state: r.lifeCycleState,

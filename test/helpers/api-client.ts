@@ -1,4 +1,5 @@
-import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { ScanCommand, ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { scanRequests } from '../../infra/stored-requests.ts';
 
 /** A tiny fetch helper for the API tests: every answer is read whole, as JSON when it is JSON. */
 
@@ -180,20 +181,5 @@ const sortKeys = (value: unknown): unknown =>
 type Scanner = { send(command: ScanCommand): Promise<ScanCommandOutput> };
 
 /** Every provisioning request stored in the main table (items whose pk begins with REQ#). */
-export const storedRequests = async (document: Scanner, tableName: string): Promise<Record<string, unknown>[]> => {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await document.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: { ':prefix': 'REQ#' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-};
+export const storedRequests = (document: Scanner, tableName: string): Promise<Record<string, unknown>[]> =>
+  scanRequests(document as Parameters<typeof scanRequests>[0], tableName);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 
 /** The demo token of the local stack (SPEC §5). */
 export const DEMO_TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
@@ -152,27 +152,7 @@ export const readItem = async (
   return Item;
 };
 
-/** Every provisioning request in the table. */
-export const scanRequests = async (
-  document: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<Record<string, unknown>[]> => {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await document.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'begins_with(pk, :req)',
-        ExpressionAttributeValues: { ':req': 'REQ#' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-};
+export { scanRequests } from '../../infra/stored-requests.ts';
 
 /** Counts of a queue's messages: waiting, in flight (received, not deleted) and delayed. */
 export const queueCounts = async (sqs: SQSClient, queueUrl: string) => {

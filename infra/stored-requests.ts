@@ -1,0 +1,30 @@
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { LifeCycleState } from '../functions/domain/provisioning-request.ts';
+
+/**
+ * Every stored provisioning request (items whose pk begins with REQ#), optionally in one state, up to `limit`.
+ * A Scan: for operators, tests and benchmarks, never for the service's own paths (those read by key or
+ * through the due index).
+ */
+export const scanRequests = async (
+  document: Pick<DynamoDBDocumentClient, 'send'>,
+  tableName: string,
+  options: { state?: LifeCycleState; limit?: number } = {},
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await document.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: options.state ? 'begins_with(pk, :req) AND lifeCycleState = :state' : 'begins_with(pk, :req)',
+        ExpressionAttributeValues: { ':req': 'REQ#', ...(options.state ? { ':state': options.state } : {}) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && items.length < limit);
+  return items.slice(0, limit);
+};

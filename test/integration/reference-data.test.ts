@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/adapters/dynamo/keys.ts';
+import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
+import { createTables, LOCAL_AWS_ENV, type LocalService, startDynamo } from '../../infra/local/services.ts';
+import { loadReferenceData, type ReferenceData } from '../../infra/reference-data.ts';
+
+const run = promisify(execFile);
+const TABLES = { table: 'reference-test-main', idempotencyTable: 'reference-test-idempotency' };
+const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as ReferenceData;
+
+let dynamo: LocalService;
+let document: DynamoDBDocumentClient;
+const cliEnv = () => ({ ...process.env, ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  await createTables(dynamo.endpoint, TABLES);
+  document = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    }),
+  );
+});
+
+afterAll(async () => {
+  document.destroy();
+  await dynamo.stop();
+});
+
+const storedUser = async () =>
+  (
+    await document.send(
+      new GetCommand({ TableName: TABLES.table, Key: { pk: keys.user('CRMDEMO', 'MPAdministrator') } }),
+    )
+  ).Item;
+
+describe('the reference-data loader', () => {
+  it('writes everything once, and a second load of the same file changes nothing', async () => {
+    const first = await loadReferenceData(document, TABLES.table, demo);
+    const userAfterFirst = await storedUser();
+    const second = await loadReferenceData(document, TABLES.table, demo);
+
+    expect(first.written).toBeGreaterThan(0);
+    expect(second).toEqual({ written: 0, unchanged: first.written + first.unchanged });
+    // The password is stored hashed, never in clear, and the salted hash is kept because it still verifies.
+    expect(userAfterFirst?.password_hash).toMatch(/^scrypt\$/);
+    expect(JSON.stringify(userAfterFirst)).not.toContain('"1234"');
+    expect((await storedUser())?.password_hash).toBe(userAfterFirst?.password_hash);
+  });
+
+  it('rewrites only what changed', async () => {
+    const changed = structuredClone(demo);
+    const s60508 = changed.subscriptions.find((s) => s.number === 'S60508');
+    if (!s60508?.installed_items[0]) throw new Error('demo data has no S60508 smartcard');
+    s60508.installed_items[0].smartcard_ca_id = 'smrt200002';
+
+    const result = await loadReferenceData(document, TABLES.table, changed);
+
+    // The card is stored under its id and its serial number (it has no alternative code).
+    expect(result.written).toBe(2);
+    const card = await document.send(
+      new GetCommand({ TableName: TABLES.table, Key: { pk: keys.itemBySerial('smrt20000055') } }),
+    );
+    expect(card.Item?.smartcard_ca_id).toBe('smrt200002');
+    await loadReferenceData(document, TABLES.table, demo);
+  });
+
+  it('is the command the README documents, safe to run twice', async () => {
+    const args = ['run', '-s', 'load-reference-data', '--', '--table', TABLES.table, '--file', DEMO_DATA_PATH];
+    const { stdout } = await run('npm', args, { env: cliEnv() });
+    expect(stdout).toMatch(/0 items written, \d+ unchanged/);
+  });
+});
+
+describe('the list-requests operator command', () => {
+  it('lists the stored requests of a state, and refuses to run without a table', async () => {
+    const id = 'ABCDEF0123456789ABCDEF0123456789';
+    await document.send(
+      new PutCommand({
+        TableName: TABLES.table,
+        Item: { pk: keys.request(id), id, number: '7', lifeCycleState: 'PENDING', priority: 'EXPRESS', attempts: 0 },
+      }),
+    );
+    const list = (state: string) =>
+      run('npm', ['run', '-s', 'list-requests', '--', '--table', TABLES.table, '--state', state], { env: cliEnv() });
+
+    expect((await list('PENDING')).stdout).toContain(id);
+    expect((await list('COMPLETED')).stdout).not.toContain(id);
+    await expect(run('npm', ['run', '-s', 'list-requests'], { env: { ...cliEnv(), TABLE_NAME: '' } })).rejects.toThrow(
+      /usage: npm run list-requests/,
+    );
+  });
+});
