@@ -1,6 +1,9 @@
 // A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
 import * as z from 'zod';
 import { isValidTimeZone } from '../domain/dates.ts';
+import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
+
+const HOUR_MS = 3_600_000;
 
 /**
  * Configuration from the environment, validated once at cold start so a misconfigured stage fails loudly
@@ -23,8 +26,6 @@ export const apiConfigSchema = z.object({
   IDEMPOTENCY_TABLE_NAME: z.string().min(1),
   QUEUE_URL: z.string().min(1),
 });
-
-export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export const loadConfig = <S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> => {
   const result = schema.safeParse(env);
@@ -55,9 +56,18 @@ export const workerConfigSchema = z
     HEADEND_TIMEOUT_MS: positiveInt(5_000),
     HEADEND_MAX_CONCURRENCY: positiveInt(10),
     HEADEND_MAX_PER_SECOND: positiveInt(50),
-    HEADEND_DEADLINE_HOURS: z.coerce.number().positive().default(24),
-    RETRY_BASE_SECONDS: z.coerce.number().positive().default(5),
-    RETRY_CAP_SECONDS: z.coerce.number().positive().default(900),
+    HEADEND_DEADLINE_HOURS: z.coerce
+      .number()
+      .positive()
+      .default(DEFAULT_RETRY_POLICY.deadlineMs / HOUR_MS),
+    RETRY_BASE_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(DEFAULT_RETRY_POLICY.baseMs / 1000),
+    RETRY_CAP_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(DEFAULT_RETRY_POLICY.capMs / 1000),
     LEASE_SECONDS: positiveInt(120),
     /** The work queue's redrive maxReceiveCount: a transient retry leaves the queue before the DLQ would take it. */
     MAX_RECEIVE_COUNT: positiveInt(5),

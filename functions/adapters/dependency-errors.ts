@@ -27,7 +27,7 @@ const NETWORK_CODES = new Set([
 export const isDependencyUnavailable = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false;
   const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number }; cause?: unknown };
-  if (e.name === 'DependencyUnavailableError' || UNAVAILABLE_NAMES.has(e.name)) return true;
+  if (UNAVAILABLE_NAMES.has(e.name)) return true;
   if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return e.cause !== undefined && e.cause !== error && isDependencyUnavailable(e.cause);

@@ -40,11 +40,3 @@ export class ApiError extends Error {
     this.status = ERROR_STATUS[code];
   }
 }
-
-/** A dependency (DynamoDB, SQS) is unreachable: the client may retry, nothing was half-written. */
-export class DependencyUnavailableError extends Error {
-  constructor(dependency: string, options?: ErrorOptions) {
-    super(`${dependency} is unavailable`, options);
-    this.name = 'DependencyUnavailableError';
-  }
-}

@@ -10,6 +10,7 @@ import { createHeadendSecret } from '../adapters/headend-secret.ts';
 import { logger } from '../adapters/observability.ts';
 import { createSqsClient, delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
 import { derivedId } from '../domain/identifiers.ts';
+import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
 
@@ -33,7 +34,7 @@ const dependencies = {
   retry: {
     baseMs: config.RETRY_BASE_SECONDS * 1000,
     capMs: config.RETRY_CAP_SECONDS * 1000,
-    minMs: 1000,
+    minMs: DEFAULT_RETRY_POLICY.minMs,
     deadlineMs: config.HEADEND_DEADLINE_HOURS * 3600 * 1000,
   },
 };
