@@ -30,6 +30,9 @@ const stack = await startLocalStack({
     // The deployed default. The local stack's 15 s (short, for the crash-recovery tests) is shorter than this
     // backlog takes, so every 15 s the run would hand the whole remaining backlog on again.
     LEASE_SECONDS: process.env.BENCH_LEASE_SECONDS ?? '120',
+    // As a stage derives it (headend rate × schedule period), with twice the room because the local timer's period
+    // is 1 s plus the run's own time: the queue stays fed, and the run does not flood the shared process at once.
+    DISPATCH_LIMIT_PER_RUN: String((2 * RATE * TIMER_MS) / 1000),
   },
 });
 

@@ -51,38 +51,37 @@ export const processDue = async (deps: ProcessDueDependencies, budgetMs: number)
   const now = deps.now();
 
   for (const priority of PRIORITIES) {
-    const shards = Array.from({ length: deps.dueShards }, (_, n) => `${priority}#${n}`);
-    await Promise.all(
-      shards.map(async (shard) => {
-        let after: unknown;
-        let first = true;
-        do {
-          if (outOfTime()) {
-            result.outOfTime = true;
-            return;
-          }
-          const room = limit - taken;
-          if (room <= 0) {
-            result.atLimit = true;
-            return;
-          }
-          // Reserved before the read, so shards read in parallel never hand on more than the limit between them.
-          const size = Math.min(deps.pageSize, room);
-          taken += size;
-          const page = await deps.store.findDue(shard, now, size, after);
-          taken -= size - page.entries.length;
-          if (first && page.entries[0]) {
-            const age = (now.getTime() - new Date(page.entries[0].dueAt).getTime()) / 1000;
-            result.oldestDueAgeSeconds = Math.max(result.oldestDueAgeSeconds, Math.round(age));
-          }
-          first = false;
-          await handOn(deps, page.entries, result);
-          after = page.next;
-        } while (after !== undefined);
-      }),
-    );
-    if (result.outOfTime || result.atLimit) break;
+    // Rounds over the priority's shards: one page of each in parallel, then the oldest of them handed on, never
+    // more than the limit leaves room for. What a round does not take stays due for the next run.
+    let cursors: { shard: string; after?: unknown }[] = Array.from({ length: deps.dueShards }, (_, n) => ({
+      shard: `${priority}#${n}`,
+    }));
+    let firstRound = true;
+    while (cursors.length > 0) {
+      if (outOfTime()) result.outOfTime = true;
+      if (result.outOfTime || taken >= limit) break;
+      const room = limit - taken;
+      const pages = await Promise.all(
+        cursors.map((c) => deps.store.findDue(c.shard, now, Math.min(deps.pageSize, room), c.after)),
+      );
+      const entries = pages
+        .flatMap((page) => page.entries)
+        .sort((a, b) => a.dueAt.localeCompare(b.dueAt))
+        .slice(0, room);
+      if (firstRound && entries[0]) {
+        result.oldestDueAgeSeconds = Math.max(
+          result.oldestDueAgeSeconds,
+          Math.round((now.getTime() - new Date(entries[0].dueAt).getTime()) / 1000),
+        );
+      }
+      firstRound = false;
+      taken += entries.length;
+      await handOn(deps, entries, result);
+      cursors = cursors.flatMap((c, i) => (pages[i]?.next === undefined ? [] : [{ ...c, after: pages[i]?.next }]));
+    }
+    if (result.outOfTime || taken >= limit) break;
   }
+  result.atLimit = taken >= limit;
 
   metrics.addMetric('DueRequestsDispatched', 'Count', result.dispatched);
   metrics.addMetric('OldestDueAgeSeconds', 'Seconds', result.oldestDueAgeSeconds);

@@ -202,6 +202,17 @@ describe('processDue', () => {
     expect([...queue.sent].sort()).toEqual(ids);
   });
 
+  it('fills its dispatch limit from REGULAR shards when no EXPRESS request is due', async () => {
+    for (let i = 0; i < 250; i++) store.add(`r-${i}`, `REGULAR#${i % 4}`, at(-i));
+
+    const result = await processDue(deps({ dueShards: 4, pageSize: 100, dispatchLimit: 200 }), 10_000);
+
+    expect(result).toMatchObject({ dispatched: 200, atLimit: true });
+    // The oldest are handed on first.
+    expect(queue.sent).toContain('r-249');
+    expect(queue.sent).not.toContain('r-0');
+  });
+
   it('stops when its time budget is spent and the next run carries on, losing nothing', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const ids = Array.from({ length: 12 }, (_, i) => `req-${String(i).padStart(2, '0')}`);
