@@ -6,6 +6,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { SEED_DATA } from './api-client.ts';
 
 /** Shared tools of the reliability, fuzz, security and soak suites: real parts over HTTP, no mocks. */
 
@@ -494,28 +495,8 @@ const ITEM_IDENTIFIERS: Record<string, string>[] = demoData.subscriptions.flatMa
   ]),
 );
 
-/** The fields of CRM.COM's provisioning request (SPEC §2.3), the only names `fields_set` may list. */
-export const CRM_FIELDS = [
-  'scheduled_date',
-  'response',
-  'error_code',
-  'priority',
-  'error_description',
-  'sequence_number',
-  'number',
-  'process_id',
-  'name',
-  'parameters_set',
-  'process_immediately',
-  'request',
-  'log_information',
-  'life_cycle_state',
-  'type',
-  'process_name',
-  'id',
-  'reference_number',
-  'executed_date',
-] as const;
+/** The fields of CRM.COM's provisioning request (SPEC §2.3): the seed example's, the only names `fields_set` may list. */
+export const CRM_FIELDS = Object.keys(SEED_DATA);
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const dateOnly = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
