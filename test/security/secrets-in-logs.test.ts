@@ -29,7 +29,8 @@ let stack: LocalStack;
 let proxy: FaultProxy;
 let output: ReturnType<typeof captureOutput>;
 
-const WRONG_PASSWORDS = ['Wr0ng-Pa55-7d1c9e', '1235', 'hunter2-a8f3'];
+// Long and distinctive, so none can occur by chance inside an id or a timestamp (the demo password "1234" can).
+const WRONG_PASSWORDS = ['Wr0ng-Pa55-7d1c9e', 'Wr0ng-1235-q9z', 'hunter2-a8f3'];
 const MADE_UP_TOKEN = 'DEADBEEF00112233445566778899AABB';
 const used = { tokens: [DEMO.token, MADE_UP_TOKEN] as string[] };
 
