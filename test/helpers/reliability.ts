@@ -5,7 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  DEMO_DATA_PATH,
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../infra/local/local-stack.ts';
+import { scanRequests } from '../../infra/stored-requests.ts';
 import { SEED_DATA } from './api-client.ts';
 
 /** Shared tools of the reliability, fuzz, security and soak suites: real parts over HTTP, no mocks. */
@@ -188,14 +194,8 @@ export const scanAll = async (stack: Pick<LocalStack, 'document'>, tableName: st
 };
 
 /** The provisioning requests in the table, by id. */
-export const requestItems = async (stack: Pick<LocalStack, 'document' | 'tableName'>) => {
-  const byId = new Map<string, Record<string, unknown>>();
-  for (const item of await scanAll(stack, stack.tableName)) {
-    const pk = String(item.pk);
-    if (pk.startsWith('REQ#')) byId.set(pk.slice('REQ#'.length), item);
-  }
-  return byId;
-};
+export const requestItems = async (stack: Pick<LocalStack, 'document' | 'tableName'>) =>
+  new Map((await scanRequests(stack.document, stack.tableName)).map((item) => [String(item.id), item]));
 
 export const isFinal = (item: Record<string, unknown> | undefined) =>
   item?.lifeCycleState === 'COMPLETED' || item?.lifeCycleState === 'REJECTED';
@@ -433,6 +433,39 @@ export const FAST_PROCESSING_ENV = {
   // These tests provoke failures on purpose; their expected error lines would drown the test report.
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 } as const;
+
+/**
+ * The local stack (with FAST_PROCESSING_ENV) whose functions reach DynamoDB and SQS through fault proxies the
+ * test can cut; the stack's own clients, which the tests read with, still reach the real services.
+ */
+export const startStackBehindProxies = async (
+  options: LocalStackOptions = {},
+): Promise<{ stack: LocalStack; dynamo: FaultProxy; sqs: FaultProxy; stop(): Promise<void> }> => {
+  const dynamo = await startFaultProxy();
+  const sqs = await startFaultProxy();
+  const stack = await startLocalStack({
+    port: 0,
+    ...options,
+    env: {
+      ...FAST_PROCESSING_ENV,
+      ...options.env,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+    },
+  });
+  dynamo.setTarget(stack.dynamoEndpoint);
+  sqs.setTarget(stack.sqsEndpoint);
+  return {
+    stack,
+    dynamo,
+    sqs,
+    stop: async () => {
+      await stack.stop();
+      await dynamo.stop();
+      await sqs.stop();
+    },
+  };
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzzing the API over HTTP (fast-check). Inputs are generated as raw JSON text, so `__proto__` keys, duplicate

@@ -1,14 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/api-front.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import {
   CARDS,
   type Created,
   createClearPin,
   DEMO,
   envelopeProblems,
-  FAST_PROCESSING_ENV,
   type FaultProxy,
   idIn,
   isFinal,
@@ -19,7 +18,7 @@ import {
   requestItems,
   settledProblems,
   show,
-  startFaultProxy,
+  startStackBehindProxies,
   waitFor,
   waitUntilFinal,
 } from '../helpers/reliability.ts';
@@ -32,24 +31,24 @@ import {
  * DynamoDB request through the proxy while it is armed belongs to the create under test.
  */
 let stack: LocalStack;
+let stop: () => Promise<void>;
 let proxy: FaultProxy;
 const completedLater: Created[] = [];
 
 beforeAll(async () => {
-  proxy = await startFaultProxy();
-  stack = await startLocalStack({
-    port: 0,
+  ({
+    stack,
+    dynamo: proxy,
+    stop,
+  } = await startStackBehindProxies({
     processingIntervalMs: 3_600_000,
     // A short API timeout makes a failed attempt's in-progress idempotency record lapse in seconds, not 29.
     apiTimeoutMs: 4_000,
-    env: { ...FAST_PROCESSING_ENV, AWS_ENDPOINT_URL_DYNAMODB: proxy.url },
-  });
-  proxy.setTarget(stack.dynamoEndpoint);
+  }));
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await proxy?.stop();
+  await stop?.();
 });
 
 const card = CARDS[0];

@@ -1,14 +1,13 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import {
   createMany,
-  FAST_PROCESSING_ENV,
   type FaultProxy,
   requestItems,
   settledProblems,
   show,
-  startFaultProxy,
+  startStackBehindProxies,
   waitFor,
   waitUntilFinal,
 } from '../helpers/reliability.ts';
@@ -20,21 +19,15 @@ import {
  * back the processing run hands them on and they complete, each executed once.
  */
 let stack: LocalStack;
+let stop: () => Promise<void>;
 let proxy: FaultProxy;
 
 beforeAll(async () => {
-  proxy = await startFaultProxy();
-  stack = await startLocalStack({
-    port: 0,
-    processingIntervalMs: 500,
-    env: { ...FAST_PROCESSING_ENV, AWS_ENDPOINT_URL_SQS: proxy.url },
-  });
-  proxy.setTarget(stack.sqsEndpoint);
+  ({ stack, sqs: proxy, stop } = await startStackBehindProxies({ processingIntervalMs: 500 }));
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await proxy?.stop();
+  await stop?.();
 });
 
 const queuedMessages = async () => {

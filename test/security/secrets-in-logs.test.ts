@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import {
   CARDS,
   captureOutput,
@@ -7,14 +7,13 @@ import {
   createClearPin,
   createMany,
   DEMO,
-  FAST_PROCESSING_ENV,
   type FaultProxy,
   login,
   postJson,
   ROUTES,
   settledProblems,
   show,
-  startFaultProxy,
+  startStackBehindProxies,
   tokenIn,
   waitUntilFinal,
 } from '../helpers/reliability.ts';
@@ -26,6 +25,7 @@ import {
  * searches everything written for the tokens, passwords and headend secret it used.
  */
 let stack: LocalStack;
+let stop: () => Promise<void>;
 let proxy: FaultProxy;
 let output: ReturnType<typeof captureOutput>;
 
@@ -36,24 +36,18 @@ const used = { tokens: [DEMO.token, MADE_UP_TOKEN] as string[] };
 
 beforeAll(async () => {
   output = captureOutput();
-  proxy = await startFaultProxy();
-  stack = await startLocalStack({
-    port: 0,
+  ({
+    stack,
+    dynamo: proxy,
+    stop,
+  } = await startStackBehindProxies({
     processingIntervalMs: 500,
-    env: {
-      ...FAST_PROCESSING_ENV,
-      POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      POWERTOOLS_LOGGER_LOG_EVENT: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-    },
-  });
-  proxy.setTarget(stack.dynamoEndpoint);
+    env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true' },
+  }));
 });
 
 afterAll(async () => {
-  output?.restore();
-  await stack?.stop();
-  await proxy?.stop();
+  await stop?.();
 });
 
 describe('with DEBUG logging and event logging on', () => {

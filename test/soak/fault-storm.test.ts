@@ -1,16 +1,15 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeadendFaults } from '../../infra/local/headend-simulator.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import {
   CARDS,
   createClearPin,
-  FAST_PROCESSING_ENV,
   type FaultProxy,
   idIn,
   isFinal,
   requestItems,
-  startFaultProxy,
+  startStackBehindProxies,
   waitFor,
 } from '../helpers/reliability.ts';
 
@@ -30,25 +29,16 @@ const CLIENTS = 6;
 const CLIENT_PAUSE_MS = 400;
 
 let stack: LocalStack;
+let stop: () => Promise<void>;
 let dynamo: FaultProxy;
 let queue: FaultProxy;
 
 beforeAll(async () => {
-  dynamo = await startFaultProxy();
-  queue = await startFaultProxy();
-  stack = await startLocalStack({
-    port: 0,
-    processingIntervalMs: 500,
-    env: { ...FAST_PROCESSING_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, AWS_ENDPOINT_URL_SQS: queue.url },
-  });
-  dynamo.setTarget(stack.dynamoEndpoint);
-  queue.setTarget(stack.sqsEndpoint);
+  ({ stack, dynamo, sqs: queue, stop } = await startStackBehindProxies({ processingIntervalMs: 500 }));
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await dynamo?.stop();
-  await queue?.stop();
+  await stop?.();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import {
   CARDS,
   createClearPin,
-  FAST_PROCESSING_ENV,
   type FaultProxy,
   idIn,
   type Reply,
   requestItems,
-  startFaultProxy,
+  startStackBehindProxies,
   waitFor,
 } from '../helpers/reliability.ts';
 
@@ -19,21 +18,15 @@ import {
  * 409 meanwhile. In the end each key has exactly one request.
  */
 let stack: LocalStack;
+let stop: () => Promise<void>;
 let proxy: FaultProxy;
 
 beforeAll(async () => {
-  proxy = await startFaultProxy();
-  stack = await startLocalStack({
-    port: 0,
-    processingIntervalMs: 3_600_000,
-    env: { ...FAST_PROCESSING_ENV, AWS_ENDPOINT_URL_DYNAMODB: proxy.url },
-  });
-  proxy.setTarget(stack.dynamoEndpoint);
+  ({ stack, dynamo: proxy, stop } = await startStackBehindProxies({ processingIntervalMs: 3_600_000 }));
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await proxy?.stop();
+  await stop?.();
 });
 
 describe('retrying with the same Idempotency-Key after an outage', () => {
