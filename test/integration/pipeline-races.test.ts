@@ -104,6 +104,18 @@ const workQueueOnce = async (deps: SendToHeadendDependencies = send): Promise<st
   }
 };
 
+/** Processing runs and worker passes, as EventBridge and the queue would drive them, until the request completes. */
+const runUntilCompleted = (id: string, label: string) =>
+  waitUntil(
+    async () => {
+      await processDue(run, 10_000);
+      await workQueueOnce();
+      return showRequest(stack.apiUrl, id);
+    },
+    (r) => r.life_cycle_state === 'COMPLETED',
+    { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `${label} is ${r?.life_cycle_state}` },
+  );
+
 const createDueNow = (count: number, options: Parameters<typeof createClearPin>[1] = {}) =>
   mapLimit(Array.from({ length: count }), 5, () => createClearPin(stack.apiUrl, options));
 
@@ -146,15 +158,7 @@ describe('the processing run', () => {
       expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
     }
 
-    await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, created.id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
-    );
+    await runUntilCompleted(created.id, 'request');
     expect(stack.headend.executions(created.id)).toBe(1);
   });
 
@@ -168,15 +172,7 @@ describe('the processing run', () => {
     expect(message, 'the API put the request on the work queue').toBeDefined();
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message?.ReceiptHandle }));
 
-    const done = await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, created.id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `lost request is ${r?.life_cycle_state}` },
-    );
+    const done = await runUntilCompleted(created.id, 'lost request');
     expect(dispatched).toContain(created.id);
     expect(done.reference_number).not.toBeNull();
     expect(stack.headend.executions(created.id)).toBe(1);
@@ -195,15 +191,7 @@ describe('a worker that dies', () => {
     expect(dispatched).not.toContain(id);
     expect(await sendToHeadend(send, id, newId())).toEqual({ kind: 'done', state: 'NOT_CLAIMED' });
 
-    const done = await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `abandoned request is ${r?.life_cycle_state}` },
-    );
+    const done = await runUntilCompleted(id, 'abandoned request');
     expect(dispatched).toContain(id);
     expect(done.reference_number).not.toBeNull();
     expect(stack.headend.executions(id)).toBe(1);
@@ -223,15 +211,7 @@ describe('a worker that dies', () => {
     // ... and the worker dies before writing COMPLETED.
     expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('PENDING');
 
-    const done = await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
-    );
+    const done = await runUntilCompleted(id, 'request');
     expect(done.reference_number).toBe(first.kind === 'accepted' ? first.referenceNumber : 'none');
     expect(stack.headend.executions(id)).toBe(1);
   });
@@ -258,15 +238,7 @@ describe('a worker that dies', () => {
     );
     stack.headend.setFaults({});
 
-    const done = await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
-    );
+    const done = await runUntilCompleted(id, 'request');
     // The stuck call ends in a time-out; its release must not touch the completed request.
     expect(await stuck).toMatchObject({ kind: 'retry' });
     const after = await showRequest(stack.apiUrl, id);
@@ -345,15 +317,7 @@ describe('processing runs and workers racing for the same requests', () => {
     expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('PENDING');
     stack.headend.setFaults({});
 
-    const done = await waitUntil(
-      async () => {
-        await processDue(run, 10_000);
-        await workQueueOnce();
-        return showRequest(stack.apiUrl, id);
-      },
-      (r) => r.life_cycle_state === 'COMPLETED',
-      { timeoutMs: 8_000, intervalMs: 200, describe: (r) => `request is ${r?.life_cycle_state}` },
-    );
+    const done = await runUntilCompleted(id, 'request');
     expect(done.reference_number).not.toBeNull();
     expect(stack.headend.executions(id)).toBe(1);
   });
