@@ -67,6 +67,20 @@ const pick = <K extends string>(identifier: Partial<Record<K, string>>): Identif
   return { field, value };
 };
 
+// Printable ASCII, space included (HTTP has already trimmed any leading or trailing space).
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,128}$/;
+
+/** The optional Idempotency-Key header is checked with the fields (after the token, SPEC §2.5 order). */
+export const checkIdempotencyKey = (key: string | undefined): void => {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(
+      'INVALID_VALUE',
+      'A parameter has a value that is not allowed.',
+      'Idempotency-Key must be 1–128 printable characters',
+    );
+  }
+};
+
 /** Validates a clear-PIN body (token already checked) into a command, or throws the catalogue error. */
 export const parseClearPinBody = (body: unknown, options: { timeZone: string; now: Date }): ClearPinCommand => {
   const parsed = parseOrThrow(clearPinBodySchema, body);

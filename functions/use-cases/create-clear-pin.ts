@@ -1,5 +1,5 @@
 import { logger, metrics } from '../adapters/observability.ts';
-import { type ClearPinCommand, parseClearPinBody } from '../domain/clear-pin-body.ts';
+import { type ClearPinCommand, checkIdempotencyKey, parseClearPinBody } from '../domain/clear-pin-body.ts';
 import { ApiError } from '../domain/errors.ts';
 import { bodyFingerprint } from '../domain/fingerprint.ts';
 import { derivedId } from '../domain/identifiers.ts';
@@ -29,7 +29,8 @@ export type CreateClearPinDependencies = {
 
 /**
  * Create a clear-PIN provisioning request (SPEC §2.3).
- * 1. Read the token; validate the fields, keeping any field error until the token has been judged (§2.5 order).
+ * 1. Read the token; validate the Idempotency-Key, then the fields, keeping any error until the token has been
+ *    judged (§2.5 order).
  * 2. One BatchGetItem: the token's session, the subscription and the smartcard.
  * 3. Refuse a dead token, then a field error, then a failed look-up.
  * 4. (With an Idempotency-Key, steps 5–7 run once per user and key.)
@@ -47,6 +48,7 @@ export const createClearPin = async (
   let command: ClearPinCommand | undefined;
   let fieldError: ApiError | undefined;
   try {
+    checkIdempotencyKey(idempotencyKey);
     command = parseClearPinBody(body, { timeZone: deps.timeZone, now });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
