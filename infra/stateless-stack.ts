@@ -5,12 +5,12 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { API_STAGE_NAME, ROUTES } from './api-contract.ts';
 import { CrmRestApi } from './constructs/crm-rest-api.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ServiceFunction } from './constructs/service-function.ts';
 import { ServiceMonitoring } from './constructs/service-monitoring.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
+import { API_STAGE_NAME, ROUTES } from './contract/routes.ts';
 import { dispatchLimitPerRun, processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 

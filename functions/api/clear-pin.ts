@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
 import { headerOf, jsonObjectBody } from '../middleware/json-body.ts';
 import { createClearPin } from '../use-cases/create-clear-pin.ts';
-import { createDependencies, idempotency } from './dependencies.ts';
+import { createDependencies, idempotency } from './composition.ts';
 
 /** POST /nagravision/provisioning_requests/clear_pin */
 export const clearPinRoute = middy<APIGatewayProxyEvent>()

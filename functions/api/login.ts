@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
 import { jsonObjectBody } from '../middleware/json-body.ts';
 import { login } from '../use-cases/login.ts';
-import { loginDependencies } from './dependencies.ts';
+import { loginDependencies } from './composition.ts';
 
 /** POST /authentication/token */
 export const loginRoute = middy<APIGatewayProxyEvent>()

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
 import { jsonObjectBody } from '../middleware/json-body.ts';
 import { releaseToken } from '../use-cases/release-token.ts';
-import { loginDependencies } from './dependencies.ts';
+import { loginDependencies } from './composition.ts';
 
 /** POST /authentication/token/release */
 export const releaseTokenRoute = middy<APIGatewayProxyEvent>()

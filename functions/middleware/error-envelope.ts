@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { isDependencyUnavailable } from '../adapters/dependency-errors.ts';
-import { logger, metrics } from '../adapters/observability.ts';
 import { ApiError } from '../domain/errors.ts';
+import { isDependencyUnavailable } from '../platform/dependency-errors.ts';
+import { logger, metrics } from '../platform/observability.ts';
 import { failure } from './envelope.ts';
 
 export const RETRY_AFTER_SECONDS = '5';

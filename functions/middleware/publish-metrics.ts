@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { metrics } from '../adapters/observability.ts';
+import { metrics } from '../platform/observability.ts';
 
 /**
  * Flushes the invocation's EMF metrics. Unlike Powertools' logMetrics, it stays silent when a route recorded

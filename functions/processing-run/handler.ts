@@ -1,12 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { loadConfig, processingRunConfigSchema } from '../adapters/config.ts';
 import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createProcessingStore } from '../adapters/dynamo/processing.ts';
-import { logger } from '../adapters/observability.ts';
 import { createSqsClient, createWorkQueue } from '../adapters/work-queue.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
+import { loadConfig, processingRunConfigSchema } from '../platform/config.ts';
+import { logger } from '../platform/observability.ts';
 import { processDue } from '../use-cases/process-due.ts';
 
 const config = loadConfig(processingRunConfigSchema, process.env);

@@ -1,4 +1,3 @@
-import { logger, metrics } from '../adapters/observability.ts';
 import { type ClearPinCommand, checkIdempotencyKey, parseClearPinBody } from '../domain/clear-pin-body.ts';
 import { ApiError } from '../domain/errors.ts';
 import { bodyFingerprint } from '../domain/fingerprint.ts';
@@ -12,6 +11,7 @@ import {
   toCrmView,
 } from '../domain/provisioning-request.ts';
 import type { Session } from '../domain/session.ts';
+import { logger, metrics } from '../platform/observability.ts';
 import { acceptSession, tokenHashOf, touchSession } from './authenticate.ts';
 import type { IdempotencyGuard, ReferenceStore, RequestStore, SessionStore, WorkQueue } from './ports.ts';
 

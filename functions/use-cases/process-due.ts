@@ -1,5 +1,5 @@
-import { logger, metrics } from '../adapters/observability.ts';
 import type { Priority } from '../domain/provisioning-request.ts';
+import { logger, metrics } from '../platform/observability.ts';
 import type { DueEntry, ProcessingStore, WorkQueue } from './ports.ts';
 
 export type ProcessDueDependencies = {

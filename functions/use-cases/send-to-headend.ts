@@ -1,5 +1,4 @@
-import type { HeadendClient } from '../adapters/headend-client.ts';
-import { logger, metrics } from '../adapters/observability.ts';
+import type { HeadendClient } from '../adapters/headend/generic.ts';
 import { newId } from '../domain/identifiers.ts';
 import {
   dueSince,
@@ -8,6 +7,7 @@ import {
   type RetryPolicy,
   retryDelayMs,
 } from '../domain/retry-policy.ts';
+import { logger, metrics } from '../platform/observability.ts';
 import type { ProcessingStore } from './ports.ts';
 
 export type SendToHeadendDependencies = {

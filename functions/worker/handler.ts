@@ -2,16 +2,16 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadConfig, workerConfigSchema } from '../adapters/config.ts';
 import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createProcessingStore } from '../adapters/dynamo/processing.ts';
-import { createHttpHeadendClient } from '../adapters/headend-client.ts';
-import { createHeadendSecret } from '../adapters/headend-secret.ts';
-import { logger } from '../adapters/observability.ts';
+import { createHttpHeadendClient } from '../adapters/headend/generic.ts';
+import { createHeadendSecret } from '../adapters/headend/secret.ts';
 import { createSqsClient, delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
 import { derivedId } from '../domain/identifiers.ts';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
+import { loadConfig, workerConfigSchema } from '../platform/config.ts';
+import { logger } from '../platform/observability.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
 
 const config = loadConfig(workerConfigSchema, process.env);

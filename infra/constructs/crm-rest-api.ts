@@ -11,8 +11,8 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_STAGE_NAME, envelopeTemplate, GATEWAY_ERRORS, type Route } from '../api-contract.ts';
-import { structuralModel, toDraft4 } from '../request-models.ts';
+import { structuralModel, toDraft4 } from '../contract/request-models.ts';
+import { API_STAGE_NAME, envelopeTemplate, GATEWAY_ERRORS, type Route } from '../contract/routes.ts';
 
 export type CrmRestApiProps = {
   readonly restApiName: string;

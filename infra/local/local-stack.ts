@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadReferenceData } from '../reference-data.ts';
+import { loadReferenceData } from '../tools/reference-data.ts';
 import { type ApiHandler, startApiFront } from './api-front.ts';
 import {
   DEFAULT_HEADEND_SECRET,

@@ -1,5 +1,5 @@
 import type { ScanCommand, ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { scanRequests } from '../../infra/stored-requests.ts';
+import { scanRequests } from '../../infra/tools/stored-requests.ts';
 
 /** A tiny fetch helper for the API tests: every answer is read whole, as JSON when it is JSON. */
 

@@ -152,7 +152,7 @@ export const readItem = async (
   return Item;
 };
 
-export { scanRequests } from '../../infra/stored-requests.ts';
+export { scanRequests } from '../../infra/tools/stored-requests.ts';
 
 /** Counts of a queue's messages: waiting, in flight (received, not deleted) and delayed. */
 export const queueCounts = async (sqs: SQSClient, queueUrl: string) => {

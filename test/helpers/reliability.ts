@@ -11,7 +11,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from '../../infra/local/local-stack.ts';
-import { scanRequests } from '../../infra/stored-requests.ts';
+import { scanRequests } from '../../infra/tools/stored-requests.ts';
 import { SEED_DATA } from './api-client.ts';
 
 /** Shared tools of the reliability, fuzz, security and soak suites: real parts over HTTP, no mocks. */

@@ -3,10 +3,10 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { ERROR_STATUS } from '../../functions/domain/errors.ts';
 import { CRM_FIELDS, type CrmProvisioningRequest } from '../../functions/domain/provisioning-request.ts';
-import { ROUTES } from '../../infra/api-contract.ts';
-import { openApiDocument, openApiJson } from '../../infra/openapi/document.ts';
-import { provisioningRequestSchema } from '../../infra/openapi/response-schemas.ts';
-import { structuralModel, toDraft4 } from '../../infra/request-models.ts';
+import { openApiDocument, openApiJson } from '../../infra/contract/openapi.ts';
+import { structuralModel, toDraft4 } from '../../infra/contract/request-models.ts';
+import { provisioningRequestSchema } from '../../infra/contract/response-schemas.ts';
+import { ROUTES } from '../../infra/contract/routes.ts';
 
 type Tree = { type?: unknown; properties?: Record<string, Tree> };
 

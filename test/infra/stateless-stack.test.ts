@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES } from '../../infra/api-contract.ts';
 import { ACCESS_LOG_FIELDS } from '../../infra/constructs/crm-rest-api.ts';
-import { structuralModel } from '../../infra/request-models.ts';
+import { structuralModel } from '../../infra/contract/request-models.ts';
+import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES } from '../../infra/contract/routes.ts';
 import { workerHeadendCaps } from '../../infra/stages.ts';
 import { actionsOf, only, statementsOf, synthStage } from './helpers.ts';
 

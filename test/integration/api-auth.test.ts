@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../functions/domain/credentials.ts';
 import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { loadReferenceData, type ReferenceData } from '../../infra/reference-data.ts';
+import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
 import {
   type ApiClient,
   type ApiResponse,

@@ -8,7 +8,7 @@ import {
   type HeadendCommand,
   type HeadendOutcome,
   type HttpHeadendClientOptions,
-} from '../../functions/adapters/headend-client.ts';
+} from '../../functions/adapters/headend/generic.ts';
 import { type HeadendSimulator, startHeadendSimulator } from '../../infra/local/headend-simulator.ts';
 
 const SECRET = 'correct-horse-battery-staple-7731';

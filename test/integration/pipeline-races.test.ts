@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProcessingStore } from '../../functions/adapters/dynamo/processing.ts';
-import { createHttpHeadendClient } from '../../functions/adapters/headend-client.ts';
+import { createHttpHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
 import type { WorkQueue } from '../../functions/use-cases/ports.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
 import { createTables, LOCAL_AWS_ENV, type LocalService, startDynamo } from '../../infra/local/services.ts';
-import { loadReferenceData, type ReferenceData } from '../../infra/reference-data.ts';
+import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
 
 const run = promisify(execFile);
 const TABLES = { table: 'reference-test-main', idempotencyTable: 'reference-test-idempotency' };

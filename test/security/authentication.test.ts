@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { loadReferenceData, type ReferenceData } from '../../infra/reference-data.ts';
+import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
 import {
   CARDS,
   clearPinBody,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRateLimiter, type RateLimiter } from '../../functions/adapters/rate-limiter.ts';
+import { createRateLimiter, type RateLimiter } from '../../functions/adapters/headend/rate-limiter.ts';
 
 type Trace = { starts: number[]; maxInFlight: number };
 

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { clearPinBodySchema } from '../functions/domain/clear-pin-body.ts';
-import { ERROR_STATUS, type ErrorCode } from '../functions/domain/errors.ts';
-import { loginBodySchema, releaseBodySchema } from '../functions/domain/login-body.ts';
-import { showQuerySchema } from '../functions/domain/show-query.ts';
+import { clearPinBodySchema } from '../../functions/domain/clear-pin-body.ts';
+import { ERROR_STATUS, type ErrorCode } from '../../functions/domain/errors.ts';
+import { loginBodySchema, releaseBodySchema } from '../../functions/domain/login-body.ts';
+import { showQuerySchema } from '../../functions/domain/show-query.ts';
 
 /** The API Gateway stage: every URL of a deployed stage starts with it. */
 export const API_STAGE_NAME = 'v1';

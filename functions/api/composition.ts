@@ -1,4 +1,3 @@
-import { apiConfigSchema, loadConfig } from '../adapters/config.ts';
 import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createReferenceStore } from '../adapters/dynamo/reference-data.ts';
 import { createRequestStore } from '../adapters/dynamo/requests.ts';
@@ -6,6 +5,7 @@ import { createSessionStore } from '../adapters/dynamo/sessions.ts';
 import { createUserStore } from '../adapters/dynamo/users.ts';
 import { createIdempotencyGuard } from '../adapters/idempotency.ts';
 import { createSqsClient, createWorkQueue } from '../adapters/work-queue.ts';
+import { apiConfigSchema, loadConfig } from '../platform/config.ts';
 
 /** The API function's composition root: configuration and SDK clients are made once per instance. */
 export const config = loadConfig(apiConfigSchema, process.env);

@@ -1,11 +1,11 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { batchGetByPk } from '../functions/adapters/dynamo/batch-get.ts';
-import { keys } from '../functions/adapters/dynamo/keys.ts';
-import { sessionItem } from '../functions/adapters/dynamo/sessions.ts';
-import { hashPassword, hashToken, isTokenLive, verifyPassword } from '../functions/domain/credentials.ts';
-import { canonical } from '../functions/domain/fingerprint.ts';
-import { ID_PATTERN } from '../functions/domain/identifiers.ts';
+import { batchGetByPk } from '../../functions/adapters/dynamo/batch-get.ts';
+import { keys } from '../../functions/adapters/dynamo/keys.ts';
+import { sessionItem } from '../../functions/adapters/dynamo/sessions.ts';
+import { hashPassword, hashToken, isTokenLive, verifyPassword } from '../../functions/domain/credentials.ts';
+import { canonical } from '../../functions/domain/fingerprint.ts';
+import { ID_PATTERN } from '../../functions/domain/identifiers.ts';
 
 const id = z.string().regex(ID_PATTERN, 'must be 32 uppercase hex characters');
 

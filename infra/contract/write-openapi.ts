@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { openApiJson } from './document.ts';
+import { openApiJson } from './openapi.ts';
 
 /** `npm run openapi`: regenerates docs/openapi.json from the route list and the zod schemas. */
 const root = new URL('../../', import.meta.url);

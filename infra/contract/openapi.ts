@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS } from '../../functions/domain/errors.ts';
-import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES, type Route } from '../api-contract.ts';
 import { emptyDataSchema, provisioningRequestSchema, tokenDataSchema } from './response-schemas.ts';
+import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES, type Route } from './routes.ts';
 
 type Schema = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { LifeCycleState } from '../functions/domain/provisioning-request.ts';
+import type { LifeCycleState } from '../../functions/domain/provisioning-request.ts';
 
 /**
  * Every stored provisioning request (items whose pk begins with REQ#), optionally in one state, up to `limit`.

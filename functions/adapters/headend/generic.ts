@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs } from '../domain/backoff.ts';
+import { backoffDelayMs } from '../../domain/backoff.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
 export type HeadendCommand = { transactionId: string; smartcardCaId: string; priority: 'REGULAR' | 'EXPRESS' };
