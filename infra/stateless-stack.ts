@@ -5,6 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { apiEnvironment, processingRunEnvironment, workerEnvironment } from '../functions/platform/environment.ts';
 import { CrmRestApi } from './constructs/crm-rest-api.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ServiceFunction } from './constructs/service-function.ts';
@@ -32,18 +33,13 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     const { stage, stateful } = props;
     const { table, idempotencyTable, workQueue, headendSecret } = stateful;
-    const common = {
-      logRetention: stage.logRetention,
-      removalPolicy: stage.removalPolicy,
-      environment: {
-        OPERATOR_TIME_ZONE: stage.operatorTimeZone,
-        DUE_SHARDS: String(stage.dueShards),
-        POWERTOOLS_SERVICE_NAME: stage.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: stage.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: stage.logLevel,
-      },
+    const runtime = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: stage.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: stage.metricsNamespace,
+      POWERTOOLS_LOG_LEVEL: stage.logLevel,
     };
-    const lease = { LEASE_SECONDS: String(stage.leaseSeconds) };
+    const common = { logRetention: stage.logRetention, removalPolicy: stage.removalPolicy };
 
     this.api = new ServiceFunction(this, 'ApiFunction', {
       ...common,
@@ -51,8 +47,19 @@ export class StatelessStack extends Stack {
       description: 'CRM.COM API: login, release, clear_pin, show',
       entry: entry('api/handler.ts'),
       sizing: stage.functions.api,
+      environment: {
+        schema: apiEnvironment,
+        values: {
+          ...runtime,
+          TABLE_NAME: table.tableName,
+          QUEUE_URL: workQueue.queue.queueUrl,
+          DUE_SHARDS: String(stage.dueShards),
+          OPERATOR_TIME_ZONE: stage.operatorTimeZone,
+          IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
+        },
+      },
     })
-      .bindTable('TABLE_NAME', table, {
+      .grantTable(table, {
         actions: [
           'dynamodb:BatchGetItem',
           'dynamodb:GetItem',
@@ -62,10 +69,10 @@ export class StatelessStack extends Stack {
         ],
         indexes: { 'by-number': ['dynamodb:Query'] },
       })
-      .bindTable('IDEMPOTENCY_TABLE_NAME', idempotencyTable, {
+      .grantTable(idempotencyTable, {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       })
-      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:SendMessage');
+      .grantQueue(workQueue.queue, 'sqs:SendMessage');
 
     this.processingRun = new ServiceFunction(this, 'ProcessingRunFunction', {
       ...common,
@@ -74,14 +81,20 @@ export class StatelessStack extends Stack {
       entry: entry('processing-run/handler.ts'),
       sizing: stage.functions.processingRun,
       environment: {
-        ...common.environment,
-        ...lease,
-        PROCESSING_RUN_BUDGET_MS: String(processingRunBudgetMs(stage)),
-        DISPATCH_LIMIT_PER_RUN: String(dispatchLimitPerRun(stage)),
+        schema: processingRunEnvironment,
+        values: {
+          ...runtime,
+          TABLE_NAME: table.tableName,
+          QUEUE_URL: workQueue.queue.queueUrl,
+          DUE_SHARDS: String(stage.dueShards),
+          LEASE_SECONDS: String(stage.leaseSeconds),
+          PROCESSING_RUN_BUDGET_MS: String(processingRunBudgetMs(stage)),
+          DISPATCH_LIMIT_PER_RUN: String(dispatchLimitPerRun(stage)),
+        },
       },
     })
-      .bindTable('TABLE_NAME', table, { actions: ['dynamodb:UpdateItem'], indexes: { due: ['dynamodb:Query'] } })
-      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:SendMessage');
+      .grantTable(table, { actions: ['dynamodb:UpdateItem'], indexes: { due: ['dynamodb:Query'] } })
+      .grantQueue(workQueue.queue, 'sqs:SendMessage');
 
     const caps = workerHeadendCaps(stage);
     this.worker = new ServiceFunction(this, 'WorkerFunction', {
@@ -91,22 +104,28 @@ export class StatelessStack extends Stack {
       entry: entry('worker/handler.ts'),
       sizing: stage.functions.worker,
       environment: {
-        ...common.environment,
-        ...lease,
-        HEADEND_URL: stage.headend.url,
-        HEADEND_TIMEOUT_MS: String(stage.headend.timeoutMs),
-        // Per worker instance: the stage's caps divided by the event source's maximum concurrency, so all
-        // instances together never exceed what the headend was promised.
-        HEADEND_MAX_CONCURRENCY: String(caps.maxConcurrency),
-        HEADEND_MAX_PER_SECOND: String(caps.maxPerSecond),
-        HEADEND_DEADLINE_HOURS: String(stage.headend.deadlineHours),
-        MAX_RECEIVE_COUNT: String(WorkQueue.MAX_RECEIVE_COUNT),
+        schema: workerEnvironment,
+        values: {
+          ...runtime,
+          TABLE_NAME: table.tableName,
+          QUEUE_URL: workQueue.queue.queueUrl,
+          LEASE_SECONDS: String(stage.leaseSeconds),
+          HEADEND_URL: stage.headend.url,
+          HEADEND_SECRET_ARN: headendSecret.secretArn,
+          HEADEND_TIMEOUT_MS: String(stage.headend.timeoutMs),
+          // Per worker instance: the stage's caps divided by the event source's maximum concurrency, so all
+          // instances together never exceed what the headend was promised.
+          HEADEND_MAX_CONCURRENCY: String(caps.maxConcurrency),
+          HEADEND_MAX_PER_SECOND: String(caps.maxPerSecond),
+          HEADEND_DEADLINE_HOURS: String(stage.headend.deadlineHours),
+          MAX_RECEIVE_COUNT: String(WorkQueue.MAX_RECEIVE_COUNT),
+        },
       },
     })
-      .bindTable('TABLE_NAME', table, { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+      .grantTable(table, { actions: ['dynamodb:UpdateItem'] })
       // The event source grants receive/delete; the worker also delays a message it will retry later.
-      .bindQueue('QUEUE_URL', workQueue.queue, 'sqs:ChangeMessageVisibility')
-      .bindSecret('HEADEND_SECRET_ARN', headendSecret);
+      .grantQueue(workQueue.queue, 'sqs:ChangeMessageVisibility')
+      .grantSecretRead(headendSecret);
     this.worker.function.addEventSource(
       new SqsEventSource(workQueue.queue, {
         batchSize: stage.worker.batchSize,

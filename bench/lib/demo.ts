@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { hashToken } from '../../functions/domain/credentials.ts';
 import type { ClearPinTarget, InstalledItem } from '../../functions/domain/installed-item.ts';
-import {
-  newProvisioningRequest,
-  type ProvisioningRequest,
-  type Unit,
-  type UserSummary,
-} from '../../functions/domain/provisioning-request.ts';
+import { newProvisioningRequest, type ProvisioningRequest } from '../../functions/domain/provisioning-request.ts';
+import type { Unit, UserSummary } from '../../functions/domain/session.ts';
 import type { DuePlacement } from '../../functions/use-cases/ports.ts';
 import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
 

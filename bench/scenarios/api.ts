@@ -10,9 +10,9 @@
  */
 import { join } from 'node:path';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClients } from '../../functions/adapters/dynamo/document-client.ts';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { dueShardOf } from '../../functions/domain/provisioning-request.ts';
+import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { emitResult, progress, runJsonChild } from '../lib/child.ts';
 import { closedLoop, type LoadResult, type Measure } from '../lib/closed-loop.ts';

@@ -12,9 +12,10 @@ import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClients } from '../../functions/adapters/dynamo/document-client.ts';
-import { createProcessingStore } from '../../functions/adapters/dynamo/processing.ts';
-import { createSqsClient, createWorkQueue } from '../../functions/adapters/work-queue.ts';
+import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
+import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
+import { createDynamoClients, createSqsClient } from '../../functions/platform/aws-clients.ts';
+import { logger, metrics } from '../../functions/platform/observability.ts';
 import { processDue } from '../../functions/use-cases/process-due.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
 import { emitResult, progress } from '../lib/child.ts';
@@ -23,7 +24,7 @@ import { DUE_SHARDS, seedDueRequests } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 
 const COUNT = Number(process.env.BENCH_DRAIN_REQUESTS ?? 10_000);
-// The processing run's defaults (functions/adapters/config.ts): one page of the due index per query.
+// The processing run's defaults (functions/platform/environment.ts): one page of the due index per query.
 const PAGE_SIZE = 100;
 const BUDGET_MS = 45_000;
 
@@ -54,14 +55,16 @@ const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const result = await processDue(
   {
-    store: createProcessingStore(document, TABLE),
+    log: logger,
+    metrics,
+    due: createDueIndex(document, TABLE),
     queue: createWorkQueue(sqs, endpoints.queueUrl),
     now: () => new Date(),
     dueShards: DUE_SHARDS,
     dispatchWindowMs: 120_000,
     pageSize: PAGE_SIZE,
   },
-  BUDGET_MS,
+  { budgetMs: BUDGET_MS },
 );
 const elapsedMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);

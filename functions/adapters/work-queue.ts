@@ -1,16 +1,8 @@
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkQueue } from '../use-cases/ports.ts';
 
 /** The message the worker receives: only the request id; DynamoDB holds everything else. */
 export type WorkMessage = { requestId: string };
-
-// useQueueUrlAsEndpoint: the queue URL's host is not resolvable for local SQS (fauxqs); harmless in AWS.
-export const createSqsClient = (): SQSClient =>
-  new SQSClient({
-    useQueueUrlAsEndpoint: false,
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-  });
 
 const BATCH = 10;
 

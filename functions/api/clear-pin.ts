@@ -3,12 +3,17 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
 import { headerOf, jsonObjectBody } from '../middleware/json-body.ts';
 import { createClearPin } from '../use-cases/create-clear-pin.ts';
-import { createDependencies, idempotency } from './composition.ts';
+import { clearPinDependencies, idempotency } from './composition.ts';
 
 /** POST /nagravision/provisioning_requests/clear_pin */
 export const clearPinRoute = middy<APIGatewayProxyEvent>()
   .use(jsonObjectBody())
   .handler(async (event, context) => {
     idempotency.registerContext(context);
-    return ok(await createClearPin(createDependencies, event.body, headerOf(event, 'idempotency-key')));
+    const view = await createClearPin(clearPinDependencies, {
+      body: event.body,
+      idempotencyKey: headerOf(event, 'idempotency-key'),
+      correlationId: event.requestContext?.requestId,
+    });
+    return ok(view);
   });

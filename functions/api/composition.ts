@@ -1,34 +1,39 @@
-import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
 import { createReferenceStore } from '../adapters/dynamo/reference-data.ts';
 import { createRequestStore } from '../adapters/dynamo/requests.ts';
 import { createSessionStore } from '../adapters/dynamo/sessions.ts';
 import { createUserStore } from '../adapters/dynamo/users.ts';
 import { createIdempotencyGuard } from '../adapters/idempotency.ts';
-import { createSqsClient, createWorkQueue } from '../adapters/work-queue.ts';
-import { apiConfigSchema, loadConfig } from '../platform/config.ts';
+import { createWorkQueue } from '../adapters/work-queue.ts';
+import { createDynamoClients, createSqsClient } from '../platform/aws-clients.ts';
+import { apiEnvironment, loadEnvironment } from '../platform/environment.ts';
+import { logger, metrics } from '../platform/observability.ts';
 
 /** The API function's composition root: configuration and SDK clients are made once per instance. */
-export const config = loadConfig(apiConfigSchema, process.env);
-const { base, document: documentClient } = createDynamoClients();
+const env = loadEnvironment(apiEnvironment, process.env);
+// Two attempts per DynamoDB call: a table that hangs answers 503 within about 4 s, well inside the timeout.
+const { base, document } = createDynamoClients(2);
 const now = () => new Date();
+const telemetry = { log: logger, metrics };
 
-export const sessions = createSessionStore(documentClient, config.TABLE_NAME);
-export const idempotency = createIdempotencyGuard(base, config.IDEMPOTENCY_TABLE_NAME);
+const sessions = createSessionStore(document, env.TABLE_NAME);
+const requests = createRequestStore(document, env.TABLE_NAME);
+export const idempotency = createIdempotencyGuard(base, env.IDEMPOTENCY_TABLE_NAME);
 
-export const loginDependencies = { users: createUserStore(documentClient, config.TABLE_NAME), sessions, now };
+export const loginDependencies = { users: createUserStore(document, env.TABLE_NAME), sessions, now };
 
-export const requests = createRequestStore(documentClient, config.TABLE_NAME);
+export const releaseDependencies = { sessions, now };
 
-export const createDependencies = {
+export const clearPinDependencies = {
+  ...telemetry,
   sessions,
-  reference: createReferenceStore(documentClient, config.TABLE_NAME),
+  reference: createReferenceStore(document, env.TABLE_NAME),
   requests,
-  queue: createWorkQueue(createSqsClient(), config.QUEUE_URL),
+  queue: createWorkQueue(createSqsClient(), env.QUEUE_URL),
   idempotency,
   now,
-  timeZone: config.OPERATOR_TIME_ZONE,
-  dueShards: config.DUE_SHARDS,
-  immediateGraceMs: config.IMMEDIATE_GRACE_SECONDS * 1000,
+  timeZone: env.OPERATOR_TIME_ZONE,
+  dueShards: env.DUE_SHARDS,
+  immediateGraceMs: env.IMMEDIATE_GRACE_SECONDS * 1000,
 };
 
-export const showDependencies = { sessions, requests, now, timeZone: config.OPERATOR_TIME_ZONE };
+export const showDependencies = { sessions, requests, now, timeZone: env.OPERATOR_TIME_ZONE };

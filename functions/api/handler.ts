@@ -5,7 +5,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError } from '../domain/errors.ts';
 import { errorEnvelope } from '../middleware/error-envelope.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
-import { logger } from '../platform/observability.ts';
+import { withDeadline } from '../platform/aws-clients.ts';
+import { CORRELATION_PATHS, logger } from '../platform/observability.ts';
 import { clearPinRoute } from './clear-pin.ts';
 import { loginRoute } from './login.ts';
 import { releaseTokenRoute } from './release-token.ts';
@@ -23,11 +24,21 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
   },
 });
 
+/**
+ * Every DynamoDB and SQS call of an invocation ends this long before the function's timeout, so the client gets
+ * the envelope (503, or 200 when the request is written and only the queue send was cut) instead of API
+ * Gateway's 502.
+ */
+export const API_DEADLINE_RESERVE_MS = 1_000;
+
 /** The API Lambda: one function, one router, the envelope and logging around every route. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   // Never the event: its body and query carry passwords and tokens, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext?.requestId) })
+  .use(injectLambdaContext(logger, { logEvent: false, correlationIdPath: CORRELATION_PATHS.apiGateway }))
   .use(publishMetrics())
   .use(errorEnvelope())
-  .handler(router);
+  .handler((event, context) =>
+    withDeadline(AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - API_DEADLINE_RESERVE_MS)), () =>
+      router(event, context),
+    ),
+  );

@@ -1,8 +1,7 @@
-import type { ClearPinCommand } from './clear-pin-body.ts';
 import { formatCrmDate } from './dates.ts';
 import { newId } from './identifiers.ts';
 import type { ClearPinTarget } from './installed-item.ts';
-import type { Session } from './session.ts';
+import type { Session, Unit, UserSummary } from './session.ts';
 
 /** CRM.COM's three life cycle states. While a request is being sent it stays PENDING (with an internal lease). */
 export type LifeCycleState = 'PENDING' | 'COMPLETED' | 'REJECTED';
@@ -10,17 +9,6 @@ export type Priority = 'REGULAR' | 'EXPRESS';
 
 export const REQUEST_TYPE = 'CLEAR_CA_PIN';
 export const PROCESS_NAME = 'RESET_PIN_CODE_UTILITY';
-
-export type Unit = {
-  id: string;
-  name: string;
-  group_name: string;
-  community_name: string;
-  description: string;
-  alternative_code: string;
-};
-
-export type UserSummary = { id: string; username: string; person_name: string };
 
 /** A parameter of the request, as CRM.COM lists it in `parameters_set`. */
 export type RequestParameter = { id: string } & Record<string, string>;
@@ -170,7 +158,7 @@ export const isFinal = (state: LifeCycleState): boolean => state !== 'PENDING';
 
 /** A new PENDING request for an accepted command, as the creator's user and unit. */
 export const newProvisioningRequest = (
-  command: Pick<ClearPinCommand, 'priority' | 'processImmediately' | 'scheduledAt'>,
+  command: { priority: Priority; processImmediately: boolean; scheduledAt: Date },
   target: ClearPinTarget,
   session: Pick<Session, 'user' | 'unit'>,
   number: string,

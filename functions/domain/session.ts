@@ -1,4 +1,14 @@
-import type { Unit, UserSummary } from './provisioning-request.ts';
+/** An organisational unit, as CRM.COM shows it in `log_information`. */
+export type Unit = {
+  id: string;
+  name: string;
+  group_name: string;
+  community_name: string;
+  description: string;
+  alternative_code: string;
+};
+
+export type UserSummary = { id: string; username: string; person_name: string };
 
 /** A user as the login needs it: the units are copied in at load time so a login reads one item. */
 export type User = UserSummary & {

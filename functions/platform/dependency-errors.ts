@@ -1,4 +1,4 @@
-/** Names the AWS SDK gives to throttling and server-side failures. */
+/** Names the AWS SDK gives to throttling, server-side failures and calls that ran out of time. */
 const UNAVAILABLE_NAMES = new Set([
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
@@ -7,6 +7,8 @@ const UNAVAILABLE_NAMES = new Set([
   'ServiceUnavailable',
   'TimeoutError',
   'RequestTimeout',
+  // The invocation's deadline (platform/aws-clients.ts) cut a call short: the dependency did not answer in time.
+  'AbortError',
   'IdempotencyPersistenceLayerError',
 ]);
 

@@ -1,32 +1,42 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
-import { createProcessingStore } from '../adapters/dynamo/processing.ts';
-import { createSqsClient, createWorkQueue } from '../adapters/work-queue.ts';
+import { createDueIndex } from '../adapters/dynamo/due-index.ts';
+import { createWorkQueue } from '../adapters/work-queue.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
-import { loadConfig, processingRunConfigSchema } from '../platform/config.ts';
-import { logger } from '../platform/observability.ts';
+import { createDynamoClients, createSqsClient, withDeadline } from '../platform/aws-clients.ts';
+import { loadEnvironment, processingRunEnvironment } from '../platform/environment.ts';
+import { CORRELATION_PATHS, logger, metrics } from '../platform/observability.ts';
 import { processDue } from '../use-cases/process-due.ts';
 
-const config = loadConfig(processingRunConfigSchema, process.env);
+const env = loadEnvironment(processingRunEnvironment, process.env);
 const { document } = createDynamoClients();
 
 const dependencies = {
-  store: createProcessingStore(document, config.TABLE_NAME),
-  queue: createWorkQueue(createSqsClient(), config.QUEUE_URL),
+  log: logger,
+  metrics,
+  due: createDueIndex(document, env.TABLE_NAME),
+  queue: createWorkQueue(createSqsClient(), env.QUEUE_URL),
   now: () => new Date(),
-  dueShards: config.DUE_SHARDS,
-  dispatchWindowMs: config.LEASE_SECONDS * 1000,
-  pageSize: config.DUE_PAGE_SIZE,
-  dispatchLimit: config.DISPATCH_LIMIT_PER_RUN,
+  dueShards: env.DUE_SHARDS,
+  dispatchWindowMs: env.LEASE_SECONDS * 1000,
+  pageSize: env.DUE_PAGE_SIZE,
+  dispatchLimit: env.DISPATCH_LIMIT_PER_RUN,
 };
+
+/** Left of the timeout when the run stops handing on and when its last call is cut: to report and return. */
+const RESERVE_MS = 5_000;
 
 /** The EventBridge-scheduled processing run: hands due requests on within its time budget. */
 export const handler = middy<ScheduledEvent>()
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { correlationIdPath: CORRELATION_PATHS.scheduledEvent }))
   .use(publishMetrics())
-  .use({ before: ({ event }) => logger.setCorrelationId(event.id) })
-  .handler(async (_event, context) =>
-    processDue(dependencies, Math.min(config.PROCESSING_RUN_BUDGET_MS, context.getRemainingTimeInMillis() - 5_000)),
-  );
+  .handler(async (event, context) => {
+    const remaining = context.getRemainingTimeInMillis() - RESERVE_MS;
+    return withDeadline(AbortSignal.timeout(Math.max(0, remaining)), () =>
+      processDue(dependencies, {
+        budgetMs: Math.min(env.PROCESSING_RUN_BUDGET_MS, remaining),
+        correlationId: event.id,
+      }),
+    );
+  });

@@ -11,11 +11,10 @@ import {
   toCrmView,
 } from '../domain/provisioning-request.ts';
 import type { Session } from '../domain/session.ts';
-import { logger, metrics } from '../platform/observability.ts';
 import { acceptSession, tokenHashOf, touchSession } from './authenticate.ts';
-import type { IdempotencyGuard, ReferenceStore, RequestStore, SessionStore, WorkQueue } from './ports.ts';
+import type { IdempotencyGuard, ReferenceStore, RequestStore, SessionStore, Telemetry, WorkQueue } from './ports.ts';
 
-export type CreateClearPinDependencies = {
+export type CreateClearPinDependencies = Telemetry & {
   sessions: SessionStore;
   reference: ReferenceStore;
   requests: RequestStore;
@@ -38,10 +37,11 @@ export type CreateClearPinDependencies = {
  * 6. Write the request PENDING, placed in the due index.
  * 7. For process_immediately, send its id to the work queue; a failed send leaves it for the processing run.
  */
+export type CreateClearPinInput = { body: unknown; idempotencyKey?: string; correlationId?: string };
+
 export const createClearPin = async (
   deps: CreateClearPinDependencies,
-  body: unknown,
-  idempotencyKey?: string,
+  { body, idempotencyKey, correlationId }: CreateClearPinInput,
 ): Promise<CrmProvisioningRequest> => {
   const now = deps.now();
   const tokenHash = tokenHashOf(body);
@@ -54,14 +54,18 @@ export const createClearPin = async (
     if (!(error instanceof ApiError)) throw error;
     fieldError = error;
   }
-  const found = await deps.reference.lookupForClearPin(tokenHash, command?.subscription, command?.smartcard);
+  const found = await deps.reference.findSessionSubscriptionAndCard(
+    tokenHash,
+    command?.subscription,
+    command?.smartcard,
+  );
   const session = acceptSession(found.session, now);
   if (!command) throw fieldError;
   const target = resolveClearPinTarget(found.subscription, found.item, {
     subscription: `${command.subscription.field}=${command.subscription.value}`,
     smartcard: `${command.smartcard.field}=${command.smartcard.value}`,
   });
-  const accepted = { command, target, session, tokenHash, now };
+  const accepted = { command, target, session, tokenHash, now, correlationId };
   if (idempotencyKey === undefined) return createRequest(deps, accepted);
   const fingerprint = bodyFingerprint(body, ['token']);
   const view = await deps.idempotency.once({ scope: session.user.id, key: idempotencyKey, fingerprint }, () =>
@@ -72,7 +76,14 @@ export const createClearPin = async (
   return view;
 };
 
-type Accepted = { command: ClearPinCommand; target: ClearPinTarget; session: Session; tokenHash: string; now: Date };
+type Accepted = {
+  command: ClearPinCommand;
+  target: ClearPinTarget;
+  session: Session;
+  tokenHash: string;
+  now: Date;
+  correlationId?: string;
+};
 type Keyed = { id: string; idempotencyFingerprint: string };
 
 /**
@@ -108,7 +119,7 @@ const createRequest = async (
   accepted: Accepted,
   keyed?: Keyed,
 ): Promise<CrmProvisioningRequest> => {
-  const { command, target, session, tokenHash, now } = accepted;
+  const { command, target, session, tokenHash, now, correlationId } = accepted;
   const [number] = await Promise.all([
     deps.requests.nextNumber(),
     touchSession(deps.sessions, tokenHash, session, now),
@@ -118,14 +129,14 @@ const createRequest = async (
     shard: dueShardOf(request.id, request.priority, deps.dueShards),
     at: firstDueAt(request, now, deps.immediateGraceMs),
   });
-  metrics.addMetric('RequestsCreated', 'Count', 1);
-  logger.info('Provisioning request created', { requestId: request.id, number: request.number });
+  deps.metrics.addMetric('RequestsCreated', 'Count', 1);
+  deps.log.info('Provisioning request created', { requestId: request.id, number: request.number });
   if (command.processImmediately) {
-    const { failed } = await deps.queue.send([request.id], logger.getCorrelationId() as string | undefined);
+    const { failed } = await deps.queue.send([request.id], correlationId);
     if (failed.length > 0) {
       // The request is safe in DynamoDB; the processing run picks it up after the grace period.
-      logger.warn('Work queue send failed; the processing run will pick the request up', { requestId: request.id });
-      metrics.addMetric('QueueSendFailures', 'Count', 1);
+      deps.log.warn('Work queue send failed; the processing run will pick the request up', { requestId: request.id });
+      deps.metrics.addMetric('QueueSendFailures', 'Count', 1);
     }
   }
   return toCrmView(request, deps.timeZone);

@@ -1,10 +1,31 @@
 import type { Identifier } from '../domain/identifiers.ts';
 import type { InstalledItem, Subscription } from '../domain/installed-item.ts';
 import type { LoginFailures } from '../domain/login-attempts.ts';
-import type { ProvisioningRequest } from '../domain/provisioning-request.ts';
+import type { Priority, ProvisioningRequest } from '../domain/provisioning-request.ts';
+import type { TransientReason } from '../domain/retry-policy.ts';
 import type { Session, User } from '../domain/session.ts';
 
-/** The small interfaces the use cases need; the DynamoDB, SQS and HTTP adapters implement them. */
+/**
+ * Every interface a use case needs. Adapters (DynamoDB, SQS, HTTP) and the platform (logging, metrics)
+ * implement them; entry points compose them and pass them in. Nothing here names an AWS service.
+ */
+
+/** Structured log lines; attributes never carry a secret. */
+export interface Log {
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+}
+
+export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
+
+/** Business metrics, published once per invocation by the entry point. */
+export interface Metrics {
+  addMetric(name: string, unit: MetricUnit, value: number): void;
+}
+
+export type Telemetry = { log: Log; metrics: Metrics };
 
 export interface SessionStore {
   find(tokenHash: string): Promise<Session | undefined>;
@@ -22,15 +43,18 @@ export interface UserStore {
   clearFailures(username: string): Promise<void>;
 }
 
-export type ClearPinLookup = { session?: Session; subscription?: Subscription; item?: InstalledItem };
+export type SubscriptionIdentifier = Identifier<'id' | 'number'>;
+export type SmartcardIdentifier = Identifier<'id' | 'serial_number' | 'alternative_code'>;
+
+export type SessionAndTarget = { session?: Session; subscription?: Subscription; item?: InstalledItem };
 
 export interface ReferenceStore {
   /** The token's session and, when given, the subscription and installed item, in one round trip. */
-  lookupForClearPin(
+  findSessionSubscriptionAndCard(
     tokenHash: string,
-    subscription?: Identifier<'id' | 'number'>,
-    item?: Identifier<'id' | 'serial_number' | 'alternative_code'>,
-  ): Promise<ClearPinLookup>;
+    subscription?: SubscriptionIdentifier,
+    item?: SmartcardIdentifier,
+  ): Promise<SessionAndTarget>;
 }
 
 export type DuePlacement = { shard: string; at: Date };
@@ -65,6 +89,14 @@ export interface IdempotencyGuard {
 
 export type DueEntry = { id: string; dueAt: string };
 
+/** The processing run's side of the request table: the due index. */
+export interface DueIndex {
+  /** One page of the due index partition, oldest first, whose next look is at or before `now`. */
+  findDue(shard: string, now: Date, limit: number, after?: unknown): Promise<{ entries: DueEntry[]; next?: unknown }>;
+  /** Hands a due request on: moves its next look to `nextDueAt` unless someone else moved it first. */
+  markDispatched(entry: DueEntry, nextDueAt: Date): Promise<boolean>;
+}
+
 export type Completion = {
   executedAt: Date;
   referenceNumber: string;
@@ -83,18 +115,32 @@ export type Rejection = {
   response?: string;
 };
 
-/** The processing side of the request table: the due index, claims with leases, and final writes. */
-export interface ProcessingStore {
-  /** One page of the due index partition, oldest first, whose next look is at or before `now`. */
-  findDue(shard: string, now: Date, limit: number, after?: unknown): Promise<{ entries: DueEntry[]; next?: unknown }>;
-  /** Hands a due request on: moves its next look to `nextDueAt` unless someone else moved it first. */
-  markDispatched(entry: DueEntry, nextDueAt: Date): Promise<boolean>;
+/** The worker's side of the request table: claims with leases, and the writes that hold only under a claim. */
+export interface RequestClaims {
   /** Takes the lease on a PENDING request no one holds (or whose lease ran out); undefined if not possible. */
   claim(id: string, claimId: string, now: Date, leaseUntil: Date): Promise<ProvisioningRequest | undefined>;
-  /** The final writes and the release hold only while the claim is still ours. */
   complete(id: string, claimId: string, completion: Completion): Promise<boolean>;
   reject(id: string, claimId: string, rejection: Rejection): Promise<boolean>;
+  /** Gives the claim up; the request is due again at `nextDueAt`. */
   release(id: string, claimId: string, nextDueAt: Date): Promise<boolean>;
   /** The deployment's order of sending (SPEC §3 `sequence_number`). */
   nextSequenceNumber(): Promise<string>;
+}
+
+/** One clear-PIN command for one smartcard; the request id identifies it to the headend. */
+export type HeadendCommand = { transactionId: string; smartcardCaId: string; priority: Priority };
+
+/**
+ * What one call to the headend came to. `request` and `response` are the command and the reply as stored on
+ * the provisioning request (never a credential). `detail` is a low-level hint for logs (e.g. ECONNRESET).
+ */
+export type HeadendOutcome =
+  | { kind: 'accepted'; referenceNumber: string; request: string; response: string }
+  | { kind: 'rejected'; errorCode: string; errorDescription: string; request: string; response: string }
+  | { kind: 'transient'; reason: TransientReason; status?: number; detail?: string };
+
+/** The CA headend, whichever protocol the stage speaks (SPEC §4). */
+export interface HeadendClient {
+  /** One call, within the adapter's caps on concurrency and rate. Never throws: every failure is an outcome. */
+  send(command: HeadendCommand, signal?: AbortSignal): Promise<HeadendOutcome>;
 }

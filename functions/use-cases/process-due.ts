@@ -1,9 +1,8 @@
 import type { Priority } from '../domain/provisioning-request.ts';
-import { logger, metrics } from '../platform/observability.ts';
-import type { DueEntry, ProcessingStore, WorkQueue } from './ports.ts';
+import type { DueEntry, DueIndex, Telemetry, WorkQueue } from './ports.ts';
 
-export type ProcessDueDependencies = {
-  store: ProcessingStore;
+export type ProcessDueDependencies = Telemetry & {
+  due: DueIndex;
   queue: WorkQueue;
   now: () => Date;
   dueShards: number;
@@ -36,9 +35,12 @@ const PRIORITIES: Priority[] = ['EXPRESS', 'REGULAR'];
  * This also re-takes requests whose lease ran out and process-immediately requests whose queue send was
  * lost: both are simply due again.
  */
-export const processDue = async (deps: ProcessDueDependencies, budgetMs: number): Promise<ProcessDueResult> => {
+export const processDue = async (
+  deps: ProcessDueDependencies,
+  run: { budgetMs: number; correlationId?: string },
+): Promise<ProcessDueResult> => {
   const started = Date.now();
-  const outOfTime = () => Date.now() - started >= budgetMs;
+  const outOfTime = () => Date.now() - started >= run.budgetMs;
   const result: ProcessDueResult = {
     dispatched: 0,
     sendFailures: 0,
@@ -62,7 +64,7 @@ export const processDue = async (deps: ProcessDueDependencies, budgetMs: number)
       if (result.outOfTime || taken >= limit) break;
       const room = limit - taken;
       const pages = await Promise.all(
-        cursors.map((c) => deps.store.findDue(c.shard, now, Math.min(deps.pageSize, room), c.after)),
+        cursors.map((c) => deps.due.findDue(c.shard, now, Math.min(deps.pageSize, room), c.after)),
       );
       const entries = pages
         .flatMap((page) => page.entries)
@@ -76,29 +78,34 @@ export const processDue = async (deps: ProcessDueDependencies, budgetMs: number)
       }
       firstRound = false;
       taken += entries.length;
-      await handOn(deps, entries, result);
+      await handOn(deps, entries, result, run.correlationId);
       cursors = cursors.flatMap((c, i) => (pages[i]?.next === undefined ? [] : [{ ...c, after: pages[i]?.next }]));
     }
     if (result.outOfTime || taken >= limit) break;
   }
   result.atLimit = taken >= limit;
 
-  metrics.addMetric('DueRequestsDispatched', 'Count', result.dispatched);
-  metrics.addMetric('OldestDueAgeSeconds', 'Seconds', result.oldestDueAgeSeconds);
-  if (result.sendFailures > 0) metrics.addMetric('QueueSendFailures', 'Count', result.sendFailures);
-  logger.info('Processing run finished', { ...result });
+  deps.metrics.addMetric('DueRequestsDispatched', 'Count', result.dispatched);
+  deps.metrics.addMetric('OldestDueAgeSeconds', 'Seconds', result.oldestDueAgeSeconds);
+  if (result.sendFailures > 0) deps.metrics.addMetric('QueueSendFailures', 'Count', result.sendFailures);
+  deps.log.info('Processing run finished', { ...result });
   return result;
 };
 
-const handOn = async (deps: ProcessDueDependencies, entries: DueEntry[], result: ProcessDueResult) => {
+const handOn = async (
+  deps: ProcessDueDependencies,
+  entries: DueEntry[],
+  result: ProcessDueResult,
+  correlationId: string | undefined,
+) => {
   const nextLook = new Date(deps.now().getTime() + deps.dispatchWindowMs);
   const marked = await Promise.all(
-    entries.map(async (e) => ((await deps.store.markDispatched(e, nextLook)) ? e.id : undefined)),
+    entries.map(async (e) => ((await deps.due.markDispatched(e, nextLook)) ? e.id : undefined)),
   );
   const ids = marked.filter((id): id is string => id !== undefined);
   if (ids.length === 0) return;
   // A failed send needs no undo: the request is due again when the dispatch window ends.
-  const { failed } = await deps.queue.send(ids, logger.getCorrelationId() as string | undefined);
+  const { failed } = await deps.queue.send(ids, correlationId);
   result.dispatched += ids.length - failed.length;
   result.sendFailures += failed.length;
 };

@@ -2,42 +2,57 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createDynamoClients } from '../adapters/dynamo/document-client.ts';
-import { createProcessingStore } from '../adapters/dynamo/processing.ts';
-import { createHttpHeadendClient } from '../adapters/headend/generic.ts';
-import { createHeadendSecret } from '../adapters/headend/secret.ts';
-import { createSqsClient, delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
+import { createRequestClaims } from '../adapters/dynamo/request-claims.ts';
+import { fixedCredential, secretsManagerCredential } from '../adapters/headend/credential.ts';
+import { createGenericHeadendClient } from '../adapters/headend/generic.ts';
+import { delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
 import { derivedId } from '../domain/identifiers.ts';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
-import { loadConfig, workerConfigSchema } from '../platform/config.ts';
-import { logger } from '../platform/observability.ts';
+import {
+  createDynamoClients,
+  createSecretsManagerClient,
+  createSqsClient,
+  withDeadline,
+} from '../platform/aws-clients.ts';
+import { loadEnvironment, workerEnvironment } from '../platform/environment.ts';
+import { logger, metrics } from '../platform/observability.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
 
-const config = loadConfig(workerConfigSchema, process.env);
+const env = loadEnvironment(workerEnvironment, process.env);
 const { document } = createDynamoClients();
 const sqs = createSqsClient();
-const secret = createHeadendSecret({ arn: config.HEADEND_SECRET_ARN, value: config.HEADEND_SECRET });
-const leaseMs = config.LEASE_SECONDS * 1000;
 
 const dependencies = {
-  store: createProcessingStore(document, config.TABLE_NAME),
-  headend: createHttpHeadendClient({
-    url: config.HEADEND_URL,
-    secret: secret.get,
-    timeoutMs: config.HEADEND_TIMEOUT_MS,
-    maxConcurrency: config.HEADEND_MAX_CONCURRENCY,
-    maxPerSecond: config.HEADEND_MAX_PER_SECOND,
+  log: logger,
+  metrics,
+  claims: createRequestClaims(document, env.TABLE_NAME),
+  headend: createGenericHeadendClient({
+    url: env.HEADEND_URL,
+    secret: env.HEADEND_SECRET_ARN
+      ? secretsManagerCredential(createSecretsManagerClient(), env.HEADEND_SECRET_ARN, (value) => value)
+      : fixedCredential(env.HEADEND_SECRET ?? ''),
+    timeoutMs: env.HEADEND_TIMEOUT_MS,
+    maxConcurrency: env.HEADEND_MAX_CONCURRENCY,
+    maxPerSecond: env.HEADEND_MAX_PER_SECOND,
   }),
   now: () => new Date(),
-  leaseMs,
+  leaseMs: env.LEASE_SECONDS * 1000,
   retry: {
-    baseMs: config.RETRY_BASE_SECONDS * 1000,
-    capMs: config.RETRY_CAP_SECONDS * 1000,
-    minMs: DEFAULT_RETRY_POLICY.minMs,
-    deadlineMs: config.HEADEND_DEADLINE_HOURS * 3600 * 1000,
+    ...DEFAULT_RETRY_POLICY,
+    baseMs: env.RETRY_BASE_SECONDS * 1000,
+    capMs: env.RETRY_CAP_SECONDS * 1000,
+    deadlineMs: env.HEADEND_DEADLINE_HOURS * 3600 * 1000,
+    maxReceiveCount: env.MAX_RECEIVE_COUNT,
   },
 };
+
+/**
+ * Left of the timeout when headend calls are cut (so that the claim can still be released or recorded), and when
+ * DynamoDB and SQS calls are cut (so that the batch response still gets out).
+ */
+const HEADEND_RESERVE_MS = 2_000;
+const SDK_RESERVE_MS = 500;
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -56,29 +71,38 @@ const parseMessage = (record: SQSRecord): string => {
   return requestId;
 };
 
-const handleRecord = async (record: SQSRecord, context: Context) => {
+const handleRecord = async (record: SQSRecord, context: Context, signal: AbortSignal) => {
   const requestId = parseMessage(record);
-  // Records run in parallel, so the correlation id goes into each log line rather than into the shared logger.
-  const correlationId = record.messageAttributes.correlationId?.stringValue;
-  // The Lambda's own deadline bounds the headend call, so the claim is never held past a killed invocation.
-  const signal = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 2000));
-  const result = await sendToHeadend(dependencies, requestId, derivedId(context.awsRequestId), signal, correlationId);
-  if (result.kind === 'done') return;
-  if (result.delayMs > 0 && Number(record.attributes.ApproximateReceiveCount) >= config.MAX_RECEIVE_COUNT - 1) {
-    // One more receive would dead-letter a healthy request: let the processing run hand it on again instead.
-    return;
-  }
-  await delayMessage(sqs, config.QUEUE_URL, record.receiptHandle, result.delayMs / 1000);
+  const result = await sendToHeadend(dependencies, {
+    requestId,
+    processId: derivedId(context.awsRequestId),
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
+    // Records run in parallel, so the correlation id goes into each log line rather than into the shared logger.
+    correlationId: record.messageAttributes.correlationId?.stringValue,
+    signal,
+  });
+  // Done, or handed back to the processing run: the message has served its purpose either way.
+  if (result.kind !== 'retry-later') return;
+  await delayMessage(sqs, env.QUEUE_URL, record.receiptHandle, result.delayMs / 1000);
   throw new RetryLaterError(requestId);
 };
 
 /**
  * The SQS worker: each record is one request id; failures are reported per record (partial batch response),
- * so one bad message never sends its neighbours back to the queue.
+ * so one bad message never sends its neighbours back to the queue. A batch whose every record is retried is
+ * still a successful invocation: Lambda would otherwise count a function error and slow its polling down just
+ * when the headend recovers.
  */
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger))
   .use(publishMetrics())
-  .handler(async (event, context) =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context }),
-  );
+  .handler(async (event, context) => {
+    const remaining = context.getRemainingTimeInMillis();
+    const headendSignal = AbortSignal.timeout(Math.max(1000, remaining - HEADEND_RESERVE_MS));
+    return withDeadline(AbortSignal.timeout(Math.max(1500, remaining - SDK_RESERVE_MS)), () =>
+      processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context, headendSignal), processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      }),
+    );
+  });

@@ -6,18 +6,52 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
 import type { FunctionSizing } from '../stages.ts';
 import type { ServiceTable } from './service-table.ts';
 
-export type ServiceFunctionProps = {
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+
+/**
+ * The values CDK gives a function for its environment schema (functions/platform/environment.ts): every variable
+ * the schema requires, any it defaults, and nothing else — checked by the compiler here and by the schema at synth.
+ */
+export type EnvironmentOf<S extends z.ZodType> = { [K in RequiredKeys<z.input<S>>]: string } & {
+  [K in Exclude<keyof z.input<S>, RequiredKeys<z.input<S>>>]?: string;
+};
+
+export type ServiceFunctionProps<S extends z.ZodObject> = {
   readonly functionName: string;
   readonly description: string;
   /** Absolute path of a module that exports `handler`. */
   readonly entry: string;
   readonly sizing: FunctionSizing;
-  readonly environment: Readonly<Record<string, string>>;
+  /** The schema the function parses its environment with, and the values this stage gives it. */
+  readonly environment: { readonly schema: S; readonly values: EnvironmentOf<S> };
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+};
+
+/**
+ * The variables to set: the values, refused at synth when the function's own schema would refuse them (unknown
+ * names included), so that a misconfigured stage fails here and not at its first invocation.
+ */
+export const checkedEnvironment = <S extends z.ZodObject>(
+  functionName: string,
+  schema: S,
+  values: EnvironmentOf<S>,
+): Record<string, string> => {
+  const variables = Object.fromEntries(
+    Object.entries(values as Record<string, string | undefined>).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+  const result = schema.strict().safeParse(variables);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ');
+    throw new Error(`Environment of ${functionName}: ${problems}`);
+  }
+  return variables;
 };
 
 /** Access to one table: actions on its items, and per index the actions allowed on that index alone. */
@@ -29,14 +63,14 @@ export type TableAccess = {
 /**
  * A Lambda function as this service runs them: Node 24 on ARM64, an ESM bundle (minified, AWS SDK included
  * so cold starts do not read the runtime's copy from disk, source maps on), X-Ray, its own log group with a
- * retention, and a role of its own holding only what the `bind*` helpers grant: no managed policy, the
- * log permissions scoped to its own log group.
+ * retention, an environment checked against the function's own schema, and a role of its own holding only
+ * what the `grant*` helpers grant: no managed policy, the log permissions scoped to its own log group.
  */
-export class ServiceFunction extends Construct implements IGrantable {
+export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Construct implements IGrantable {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
 
-  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps<S>) {
     super(scope, id);
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
@@ -59,7 +93,7 @@ export class ServiceFunction extends Construct implements IGrantable {
       tracing: Tracing.ACTIVE,
       role,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: checkedEnvironment(props.functionName, props.environment.schema, props.environment.values),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -83,24 +117,21 @@ export class ServiceFunction extends Construct implements IGrantable {
     return this.function.grantPrincipal;
   }
 
-  /** Sets `envVar` to the table's name and grants exactly the listed actions. */
-  bindTable(envVar: string, table: ServiceTable, access: TableAccess): this {
-    this.function.addEnvironment(envVar, table.tableName);
+  /** Grants exactly the listed actions on the table's items and on the named indexes. */
+  grantTable(table: ServiceTable, access: TableAccess): this {
     table.grant(this, ...access.actions);
     for (const [index, actions] of Object.entries(access.indexes ?? {})) table.grantIndex(this, index, ...actions);
     return this;
   }
 
-  /** Sets `envVar` to the queue's URL and grants exactly the listed actions on it. */
-  bindQueue(envVar: string, queue: IQueue, ...actions: string[]): this {
-    this.function.addEnvironment(envVar, queue.queueUrl);
+  /** Grants exactly the listed actions on the queue. */
+  grantQueue(queue: IQueue, ...actions: string[]): this {
     Grant.addToPrincipal({ grantee: this, actions, resourceArns: [queue.queueArn] });
     return this;
   }
 
-  /** Sets `envVar` to the secret's ARN and lets the function read its value (and nothing else). */
-  bindSecret(envVar: string, secret: ISecret): this {
-    this.function.addEnvironment(envVar, secret.secretArn);
+  /** Lets the function read the secret's value (and nothing else). */
+  grantSecretRead(secret: ISecret): this {
     Grant.addToPrincipal({
       grantee: this,
       actions: ['secretsmanager:GetSecretValue'],

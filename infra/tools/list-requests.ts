@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createDynamoClients } from '../../functions/adapters/dynamo/document-client.ts';
 import type { LifeCycleState } from '../../functions/domain/provisioning-request.ts';
+import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { scanRequests } from './stored-requests.ts';
 
 /**

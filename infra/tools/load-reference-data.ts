@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createDynamoClients } from '../../functions/adapters/dynamo/document-client.ts';
+import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { loadReferenceData } from './reference-data.ts';
 
 /**

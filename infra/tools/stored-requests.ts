@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { LifeCycleState } from '../../functions/domain/provisioning-request.ts';
 
 /**
@@ -7,24 +7,23 @@ import type { LifeCycleState } from '../../functions/domain/provisioning-request
  * through the due index).
  */
 export const scanRequests = async (
-  document: Pick<DynamoDBDocumentClient, 'send'>,
+  document: DynamoDBDocumentClient,
   tableName: string,
   options: { state?: LifeCycleState; limit?: number } = {},
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await document.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: options.state ? 'begins_with(pk, :req) AND lifeCycleState = :state' : 'begins_with(pk, :req)',
-        ExpressionAttributeValues: { ':req': 'REQ#', ...(options.state ? { ':state': options.state } : {}) },
-        ExclusiveStartKey: start,
-      }),
-    );
+  const pages = paginateScan(
+    { client: document },
+    {
+      TableName: tableName,
+      FilterExpression: options.state ? 'begins_with(pk, :req) AND lifeCycleState = :state' : 'begins_with(pk, :req)',
+      ExpressionAttributeValues: { ':req': 'REQ#', ...(options.state ? { ':state': options.state } : {}) },
+    },
+  );
+  for await (const page of pages) {
     items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start && items.length < limit);
+    if (items.length >= limit) break;
+  }
   return items.slice(0, limit);
 };

@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createHttpHeadendClient,
-  type HeadendClient,
-  type HeadendCommand,
-  type HeadendOutcome,
-  type HttpHeadendClientOptions,
-} from '../../functions/adapters/headend/generic.ts';
+import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
+import { createGenericHeadendClient, type GenericHeadendOptions } from '../../functions/adapters/headend/generic.ts';
+import type { HeadendClient, HeadendCommand, HeadendOutcome } from '../../functions/use-cases/ports.ts';
 import { type HeadendSimulator, startHeadendSimulator } from '../../infra/local/headend-simulator.ts';
 
 const SECRET = 'correct-horse-battery-staple-7731';
@@ -20,14 +16,11 @@ let simulator: HeadendSimulator;
 // Draws the simulator uses to decide which calls fail under failRate; 0.99 (no failure) once exhausted.
 let draws: number[] = [];
 
-function client(overrides: Partial<HttpHeadendClientOptions> = {}): HeadendClient {
-  return createHttpHeadendClient({
+function client(overrides: Partial<GenericHeadendOptions> = {}): HeadendClient {
+  return createGenericHeadendClient({
     url: simulator.url,
-    secret: async () => SECRET,
+    secret: fixedCredential(SECRET),
     timeoutMs: 5000,
-    retries: 0,
-    retryBaseMs: 10,
-    retryCapMs: 50,
     ...overrides,
   });
 }
@@ -62,7 +55,7 @@ beforeEach(() => {
   draws = [];
 });
 
-describe('HTTP headend client against the headend simulator', () => {
+describe('generic headend client against the headend simulator', () => {
   it('gets a command for a known smartcard accepted, with the command and reply as JSON text', async () => {
     const sent = command({ priority: 'EXPRESS' });
     const outcome = await client().send(sent);
@@ -91,7 +84,7 @@ describe('HTTP headend client against the headend simulator', () => {
 
   it('reports an unknown smartcard as a permanent UNKNOWN_SMARTCARD rejection', async () => {
     const sent = command({ smartcardCaId: UNKNOWN_CARD });
-    const outcome = await client({ retries: 3 }).send(sent);
+    const outcome = await client().send(sent);
 
     expect(outcome).toMatchObject({ kind: 'rejected', errorCode: 'UNKNOWN_SMARTCARD' });
     if (outcome.kind !== 'rejected') return;
@@ -102,53 +95,49 @@ describe('HTTP headend client against the headend simulator', () => {
     expect(simulator.executions(sent.transactionId)).toBe(1);
   });
 
-  it('reports a wrong secret as transient UNAUTHORIZED, executes nothing and does not retry it', async () => {
+  it('reports a wrong secret as transient UNAUTHORIZED and executes nothing', async () => {
     const sent = command();
-    const outcome = await client({ secret: async () => WRONG_SECRET, retries: 3 }).send(sent);
+    const outcome = await client({ secret: fixedCredential(WRONG_SECRET) }).send(sent);
 
     expect(outcome).toEqual({ kind: 'transient', reason: 'UNAUTHORIZED', status: 401 });
     expect(simulator.callsReceived()).toBe(1);
     expect(simulator.executions(sent.transactionId)).toBe(0);
   });
 
-  it('rides out a share of 503 answers with its in-process retries', async () => {
-    simulator.setFaults({ failRate: 0.5 });
-    // Every first call of a command fails, every retry gets through.
-    draws = Array.from({ length: 5 }, () => [0.1, 0.9]).flat();
-    const headend = client({ retries: 1 });
+  it('reads a refused secret again at the next call, so a corrected value works without a restart', async () => {
+    let stored = WRONG_SECRET;
+    let cached: string | undefined;
+    // Caches like the Secrets Manager credential: the stored value is read only when nothing is cached.
+    const secret = {
+      get: async () => {
+        cached ??= stored;
+        return cached;
+      },
+      refresh: () => {
+        cached = undefined;
+      },
+    };
+    const headend = client({ secret });
 
-    const outcomes: HeadendOutcome[] = [];
-    for (let index = 0; index < 5; index += 1) outcomes.push(await headend.send(command()));
-
-    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(5).fill('accepted'));
-    expect(simulator.callsReceived()).toBe(10);
-    expect(simulator.totalExecutions()).toBe(5);
-  });
-
-  it('gives up as transient SERVER_ERROR after its retries when every call gets 503', async () => {
-    simulator.setFaults({ failRate: 1 });
-    const sent = command();
-    const outcome = await client({ retries: 2 }).send(sent);
-
-    expect(outcome).toEqual({ kind: 'transient', reason: 'SERVER_ERROR', status: 503 });
-    expect(simulator.callsReceived()).toBe(3);
-    expect(simulator.executions(sent.transactionId)).toBe(0);
+    expect(await headend.send(command())).toMatchObject({ kind: 'transient', reason: 'UNAUTHORIZED' });
+    stored = SECRET;
+    expect(await headend.send(command())).toMatchObject({ kind: 'accepted' });
   });
 
   it('answers transient TIMEOUT when the headend never replies, after its own timeout', async () => {
     simulator.setFaults({ timeout: true });
     const sent = command();
-    const outcome = await client({ timeoutMs: 300, retries: 1 }).send(sent);
+    const outcome = await client({ timeoutMs: 300 }).send(sent);
 
     expect(outcome).toEqual({ kind: 'transient', reason: 'TIMEOUT' });
-    expect(simulator.callsReceived()).toBe(2);
+    expect(simulator.callsReceived()).toBe(1);
     expect(simulator.executions(sent.transactionId)).toBe(0);
   }, 10_000);
 
-  it("stops at once, without retrying, when the caller's signal aborts", async () => {
+  it("stops at once when the caller's signal aborts", async () => {
     simulator.setFaults({ timeout: true });
     const controller = new AbortController();
-    const pending = client({ timeoutMs: 30_000, retries: 3 }).send(command(), controller.signal);
+    const pending = client({ timeoutMs: 30_000 }).send(command(), controller.signal);
     setTimeout(() => controller.abort(), 100);
 
     expect(await pending).toEqual({ kind: 'transient', reason: 'ABORTED' });
@@ -158,7 +147,7 @@ describe('HTTP headend client against the headend simulator', () => {
   it('reports a headend that resets connections as transient, and succeeds once it is back', async () => {
     simulator.setFaults({ down: true });
     const sent = command();
-    const headend = client({ retries: 1 });
+    const headend = client();
 
     expect(await headend.send(sent)).toMatchObject({ kind: 'transient', reason: 'CONNECTION_ERROR' });
     expect(simulator.executions(sent.transactionId)).toBe(0);
@@ -236,7 +225,7 @@ describe('HTTP headend client against the headend simulator', () => {
 
   it('rejects a command the headend finds malformed as HEADEND_PROTOCOL_ERROR', async () => {
     const sent = command({ smartcardCaId: '' });
-    const outcome = await client({ retries: 3 }).send(sent);
+    const outcome = await client().send(sent);
 
     expect(outcome).toMatchObject({ kind: 'rejected', errorCode: 'HEADEND_PROTOCOL_ERROR' });
     if (outcome.kind !== 'rejected') return;
@@ -248,8 +237,11 @@ describe('HTTP headend client against the headend simulator', () => {
 
   it('reports a secret that cannot be resolved as transient SECRET_UNAVAILABLE without calling the headend', async () => {
     const outcome = await client({
-      secret: async () => {
-        throw new Error(`could not decrypt ${SECRET}`);
+      secret: {
+        get: async () => {
+          throw new Error(`could not decrypt ${SECRET}`);
+        },
+        refresh: () => undefined,
       },
     }).send(command());
 
@@ -263,7 +255,7 @@ describe('HTTP headend client against the headend simulator', () => {
     outcomes.push(await client().send(command()));
     outcomes.push(await client().send(command({ smartcardCaId: UNKNOWN_CARD })));
     outcomes.push(await client().send(command({ smartcardCaId: '' })));
-    outcomes.push(await client({ secret: async () => WRONG_SECRET }).send(command()));
+    outcomes.push(await client({ secret: fixedCredential(WRONG_SECRET) }).send(command()));
     simulator.setFaults({ failRate: 1 });
     outcomes.push(await client().send(command()));
     simulator.setFaults({ down: true });
@@ -279,7 +271,7 @@ describe('HTTP headend client against the headend simulator', () => {
   }, 10_000);
 });
 
-describe('HTTP headend client against a misbehaving headend', () => {
+describe('generic headend client against a misbehaving headend', () => {
   let server: Server;
   let url: string;
   let answer: { status: number; body: string } = { status: 200, body: '' };
@@ -304,23 +296,17 @@ describe('HTTP headend client against a misbehaving headend', () => {
     [422, '{"result":"REJECTED"}'],
   ])('treats HTTP %i with the body %s as transient INVALID_RESPONSE', async (status, body) => {
     answer = { status, body };
-    const outcome = await createHttpHeadendClient({
-      url,
-      secret: async () => SECRET,
-      timeoutMs: 2000,
-      retries: 0,
-    }).send(command());
+    const outcome = await createGenericHeadendClient({ url, secret: fixedCredential(SECRET), timeoutMs: 2000 }).send(
+      command(),
+    );
     expect(outcome).toEqual({ kind: 'transient', reason: 'INVALID_RESPONSE', status });
   });
 
   it('treats a redirect as transient UNEXPECTED_STATUS rather than following it', async () => {
     answer = { status: 302, body: '' };
-    const outcome = await createHttpHeadendClient({
-      url,
-      secret: async () => SECRET,
-      timeoutMs: 2000,
-      retries: 0,
-    }).send(command());
+    const outcome = await createGenericHeadendClient({ url, secret: fixedCredential(SECRET), timeoutMs: 2000 }).send(
+      command(),
+    );
     expect(outcome).toEqual({ kind: 'transient', reason: 'UNEXPECTED_STATUS', status: 302 });
   });
 });

@@ -107,7 +107,7 @@ describe('a headend that stays unreachable past the deadline', () => {
 describe('a lost queue send', () => {
   it('a process-immediately request whose SQS send failed is found by the processing run and completes', async () => {
     // The API's use case with its real adapters, except that SQS is unreachable for this one create.
-    const { createDependencies } = await import('../../functions/api/composition.ts');
+    const { clearPinDependencies } = await import('../../functions/api/composition.ts');
     const { createClearPin: createUseCase } = await import('../../functions/use-cases/create-clear-pin.ts');
     const { createWorkQueue } = await import('../../functions/adapters/work-queue.ts');
     const unreachable = new SQSClient({
@@ -120,7 +120,7 @@ describe('a lost queue send', () => {
     let sendFailures = 0;
     const created = await createUseCase(
       {
-        ...createDependencies,
+        ...clearPinDependencies,
         queue: {
           async send(ids) {
             const result = await queue.send(ids);
@@ -130,10 +130,12 @@ describe('a lost queue send', () => {
         },
       },
       {
-        token: DEMO_TOKEN,
-        subscription_identifier: { number: CARDS.known.subscription },
-        smartcard_identifier: { serial_number: CARDS.known.serial },
-        process_immediately: true,
+        body: {
+          token: DEMO_TOKEN,
+          subscription_identifier: { number: CARDS.known.subscription },
+          smartcard_identifier: { serial_number: CARDS.known.serial },
+          process_immediately: true,
+        },
       },
     );
     unreachable.destroy();

@@ -1,9 +1,13 @@
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createProcessingStore } from '../../functions/adapters/dynamo/processing.ts';
-import { createHttpHeadendClient } from '../../functions/adapters/headend/generic.ts';
+import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
+import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
+import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
+import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
+import { DEFAULT_RETRY_POLICY } from '../../functions/domain/retry-policy.ts';
+import { logger, metrics } from '../../functions/platform/observability.ts';
 import type { WorkQueue } from '../../functions/use-cases/ports.ts';
 import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
 import { type SendToHeadendDependencies, sendToHeadend } from '../../functions/use-cases/send-to-headend.ts';
@@ -33,7 +37,7 @@ vi.hoisted(() => {
  * worker takes a message and when a worker "dies". The API (over HTTP) creates the requests.
  */
 let stack: LocalStack;
-let store: ReturnType<typeof createProcessingStore>;
+let store: ReturnType<typeof createRequestClaims>;
 let queue: WorkQueue;
 let send: SendToHeadendDependencies;
 let run: ProcessDueDependencies;
@@ -41,6 +45,9 @@ let run: ProcessDueDependencies;
 let dispatched: string[];
 
 const LEASE_MS = 1_000;
+
+/** A first delivery of the request's queue message, by a fresh worker invocation. */
+const job = (requestId: string) => ({ requestId, processId: newId(), receiveCount: 1 });
 const GRACE_SECONDS = 1;
 
 beforeAll(async () => {
@@ -49,7 +56,7 @@ beforeAll(async () => {
     processing: false,
     env: { IMMEDIATE_GRACE_SECONDS: String(GRACE_SECONDS) },
   });
-  store = createProcessingStore(stack.document, stack.tableName);
+  store = createRequestClaims(stack.document, stack.tableName);
   const realQueue = createWorkQueue(stack.sqs, stack.queueUrl);
   queue = {
     async send(ids) {
@@ -58,17 +65,28 @@ beforeAll(async () => {
     },
   };
   send = {
-    store,
-    headend: createHttpHeadendClient({
+    log: logger,
+    metrics,
+    claims: store,
+    headend: createGenericHeadendClient({
       url: stack.headend.url,
-      secret: async () => DEFAULT_HEADEND_SECRET,
+      secret: fixedCredential(DEFAULT_HEADEND_SECRET),
       timeoutMs: 2_000,
     }),
     now: () => new Date(),
     leaseMs: LEASE_MS,
-    retry: { baseMs: 100, capMs: 500, minMs: 100, deadlineMs: 60_000 },
+    retry: { ...DEFAULT_RETRY_POLICY, baseMs: 100, capMs: 500, minMs: 100, deadlineMs: 60_000 },
   };
-  run = { store, queue, now: () => new Date(), dueShards: 4, dispatchWindowMs: LEASE_MS, pageSize: 2 };
+  run = {
+    log: logger,
+    metrics,
+    due: createDueIndex(stack.document, stack.tableName),
+    queue,
+    now: () => new Date(),
+    dueShards: 4,
+    dispatchWindowMs: LEASE_MS,
+    pageSize: 2,
+  };
 });
 
 afterAll(async () => {
@@ -93,7 +111,7 @@ const workQueueOnce = async (deps: SendToHeadendDependencies = send): Promise<st
     if (Messages.length === 0) return handled;
     for (const message of Messages) {
       const { requestId } = JSON.parse(message.Body ?? '{}') as { requestId: string };
-      const result = await sendToHeadend(deps, requestId, newId());
+      const result = await sendToHeadend(deps, job(requestId));
       handled.push(requestId);
       if (result.kind === 'done') {
         await stack.sqs.send(
@@ -108,7 +126,7 @@ const workQueueOnce = async (deps: SendToHeadendDependencies = send): Promise<st
 const runUntilCompleted = (id: string, label: string) =>
   waitUntil(
     async () => {
-      await processDue(run, 10_000);
+      await processDue(run, { budgetMs: 10_000 });
       await workQueueOnce();
       return showRequest(stack.apiUrl, id);
     },
@@ -128,7 +146,7 @@ describe('the processing run', () => {
     const express = await createDueNow(6, { priority: 'EXPRESS', card: CARDS.otherKnown });
     await workQueueOnce(); // nothing is on the queue: scheduled requests wait for the run
 
-    const result = await processDue(run, 10_000);
+    const result = await processDue(run, { budgetMs: 10_000 });
     expect(result.dispatched).toBeGreaterThanOrEqual(12);
     const ours = new Set([...regular, ...express].map((r) => r.id));
     const order = dispatched.filter((id) => ours.has(id));
@@ -150,7 +168,7 @@ describe('the processing run', () => {
     const scheduled = scheduledDateAt(new Date(Date.now() + 2_500));
     const created = await createClearPin(stack.apiUrl, { scheduledDate: scheduled });
 
-    await processDue(run, 10_000);
+    await processDue(run, { budgetMs: 10_000 });
     const early = Date.now() < Date.parse(scheduled);
     await workQueueOnce();
     if (early) {
@@ -187,9 +205,9 @@ describe('a worker that dies', () => {
     const claimed = await store.claim(id, newId(), new Date(), new Date(Date.now() + 2_500));
     expect(claimed?.id).toBe(id);
     // The worker is gone. While its lease holds, neither a run nor another worker takes the request.
-    await processDue(run, 10_000);
+    await processDue(run, { budgetMs: 10_000 });
     expect(dispatched).not.toContain(id);
-    expect(await sendToHeadend(send, id, newId())).toEqual({ kind: 'done', state: 'NOT_CLAIMED' });
+    expect(await sendToHeadend(send, job(id))).toEqual({ kind: 'done', state: 'NOT_CLAIMED' });
 
     const done = await runUntilCompleted(id, 'abandoned request');
     expect(dispatched).toContain(id);
@@ -222,15 +240,15 @@ describe('a worker that dies', () => {
     stack.headend.setFaults({ timeout: true });
     const slow = {
       ...send,
-      headend: createHttpHeadendClient({
+      headend: createGenericHeadendClient({
         url: stack.headend.url,
-        secret: async () => DEFAULT_HEADEND_SECRET,
+        secret: fixedCredential(DEFAULT_HEADEND_SECRET),
         timeoutMs: 2_500,
-        retries: 0,
       }),
+      retry: { ...send.retry, inCall: { ...send.retry.inCall, retries: 0 } },
     };
     const callsBefore = stack.headend.callsReceived();
-    const stuck = sendToHeadend(slow, id, newId());
+    const stuck = sendToHeadend(slow, job(id));
     await waitUntil(
       async () => stack.headend.callsReceived(),
       (calls) => calls > callsBefore,
@@ -240,7 +258,7 @@ describe('a worker that dies', () => {
 
     const done = await runUntilCompleted(id, 'request');
     // The stuck call ends in a time-out; its release must not touch the completed request.
-    expect(await stuck).toMatchObject({ kind: 'retry' });
+    expect(await stuck).toMatchObject({ kind: 'retry-later' });
     const after = await showRequest(stack.apiUrl, id);
     expect(after).toEqual(done);
     const item = await readItem(stack.document, stack.tableName, id);
@@ -258,7 +276,7 @@ describe('processing runs and workers racing for the same requests', () => {
     const id = (created as CrmRequest).id;
     const callsBefore = stack.headend.callsReceived();
 
-    const results = await Promise.all(Array.from({ length: 12 }, () => sendToHeadend(racing().send, id, newId())));
+    const results = await Promise.all(Array.from({ length: 12 }, () => sendToHeadend(racing().send, job(id))));
 
     expect(results.filter((r) => r.kind === 'done' && r.state === 'COMPLETED')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'done' && r.state === 'NOT_CLAIMED')).toHaveLength(11);
@@ -276,15 +294,15 @@ describe('processing runs and workers racing for the same requests', () => {
     const sequences: Promise<unknown>[] = [];
     for (let round = 0; round < 3; round += 1) {
       sequences.push(
-        ...Array.from({ length: 3 }, () => processDue(racingRun, 10_000)),
+        ...Array.from({ length: 3 }, () => processDue(racingRun, { budgetMs: 10_000 })),
         ...Array.from({ length: 3 }, () => workQueueOnce(racingSend)),
-        ...ids.slice(round * 10, round * 10 + 10).map((id) => sendToHeadend(racingSend, id, newId())),
+        ...ids.slice(round * 10, round * 10 + 10).map((id) => sendToHeadend(racingSend, job(id))),
       );
     }
     await Promise.all(sequences);
     const done = await waitUntil(
       async () => {
-        await processDue(run, 10_000);
+        await processDue(run, { budgetMs: 10_000 });
         await workQueueOnce();
         return Promise.all(ids.map((id) => showRequest(stack.apiUrl, id)));
       },
@@ -312,8 +330,8 @@ describe('processing runs and workers racing for the same requests', () => {
     const [created] = await createDueNow(1);
     const id = (created as CrmRequest).id;
 
-    const first = await sendToHeadend(send, id, newId());
-    expect(first).toMatchObject({ kind: 'retry' });
+    const first = await sendToHeadend(send, job(id));
+    expect(first).toMatchObject({ kind: 'retry-later' });
     expect((await showRequest(stack.apiUrl, id)).life_cycle_state).toBe('PENDING');
     stack.headend.setFaults({});
 
@@ -330,14 +348,14 @@ describe('the retry deadline runs from when a request became due', () => {
     const created = await createClearPin(stack.apiUrl, { scheduledDate: yesterday });
     stack.headend.setFaults({ failRate: 1 });
 
-    const first = await sendToHeadend(send, created.id, newId());
+    const first = await sendToHeadend(send, job(created.id));
 
-    expect(first).toMatchObject({ kind: 'retry' });
+    expect(first).toMatchObject({ kind: 'retry-later' });
     expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
     stack.headend.setFaults({});
     const done = await waitUntil(
       async () => {
-        await processDue(run, 10_000);
+        await processDue(run, { budgetMs: 10_000 });
         await workQueueOnce();
         return showRequest(stack.apiUrl, created.id);
       },
@@ -364,7 +382,7 @@ describe('the retry deadline runs from when a request became due', () => {
     );
     stack.headend.setFaults({ failRate: 1 });
 
-    const result = await sendToHeadend({ ...send, retry: { ...send.retry, deadlineMs } }, created.id, newId());
+    const result = await sendToHeadend({ ...send, retry: { ...send.retry, deadlineMs } }, job(created.id));
 
     expect(result).toEqual({ kind: 'done', state: 'REJECTED' });
     const done = await showRequest(stack.apiUrl, created.id);

@@ -1,12 +1,8 @@
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DueEntry, ProcessingStore, WorkQueue } from '../../functions/use-cases/ports.ts';
+import type { DueEntry, DueIndex, WorkQueue } from '../../functions/use-cases/ports.ts';
 import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
-
-vi.hoisted(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-});
+import { recordingTelemetry } from '../helpers/telemetry.ts';
 
 /**
  * The processing run against an in-memory due index that behaves like the DynamoDB one: a query per shard,
@@ -20,7 +16,7 @@ const WINDOW_MS = 30_000;
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString();
 const after = (a: Position, b: Position) => a.dueAt > b.dueAt || (a.dueAt === b.dueAt && a.id > b.id);
 
-class MemoryDueIndex implements ProcessingStore {
+class MemoryDueIndex implements DueIndex {
   readonly rows = new Map<string, Row>();
   queries = 0;
   /** Called on every query (to advance a fake clock). */
@@ -54,22 +50,6 @@ class MemoryDueIndex implements ProcessingStore {
     row.dueAt = nextDueAt.toISOString();
     return true;
   }
-
-  claim(): never {
-    throw new Error('the processing run never claims');
-  }
-  complete(): never {
-    throw new Error('the processing run never completes');
-  }
-  reject(): never {
-    throw new Error('the processing run never rejects');
-  }
-  release(): never {
-    throw new Error('the processing run never releases');
-  }
-  nextSequenceNumber(): never {
-    throw new Error('the processing run never numbers');
-  }
 }
 
 /** A work queue that records what it was sent, in order, and can lose sends. */
@@ -89,7 +69,8 @@ let queue: RecordingQueue;
 let clock: Date;
 
 const deps = (overrides: Partial<ProcessDueDependencies> = {}): ProcessDueDependencies => ({
-  store,
+  ...recordingTelemetry(),
+  due: store,
   queue,
   now: () => clock,
   dueShards: 2,
@@ -115,7 +96,7 @@ describe('processDue', () => {
     store.add('tomorrow', 'REGULAR#0', at(86_400_000));
     store.add('done', 'REGULAR#1', at(-1_000), 'COMPLETED');
 
-    const result = await processDue(deps(), 10_000);
+    const result = await processDue(deps(), { budgetMs: 10_000 });
 
     expect(queue.sent.sort()).toEqual(['due-now', 'overdue']);
     expect(result).toMatchObject({ dispatched: 2, sendFailures: 0, outOfTime: false, oldestDueAgeSeconds: 3_600 });
@@ -129,7 +110,7 @@ describe('processDue', () => {
     store.add('E-old', 'EXPRESS#1', at(-20_000));
     store.add('E-zero', 'EXPRESS#0', at(-5_000));
 
-    await processDue(deps({ pageSize: 1 }), 10_000);
+    await processDue(deps({ pageSize: 1 }), { budgetMs: 10_000 });
 
     expect(queue.sent).toHaveLength(6);
     expect(queue.sent.slice(0, 3).sort()).toEqual(['E-new', 'E-old', 'E-zero']);
@@ -141,7 +122,7 @@ describe('processDue', () => {
     const ids = Array.from({ length: 23 }, (_, i) => `req-${String(i).padStart(2, '0')}`);
     for (const [i, id] of ids.entries()) store.add(id, `REGULAR#${i % 2}`, at(-i * 1_000));
 
-    const result = await processDue(deps({ pageSize: 4 }), 10_000);
+    const result = await processDue(deps({ pageSize: 4 }), { budgetMs: 10_000 });
 
     expect(result.dispatched).toBe(ids.length);
     expect([...queue.sent].sort()).toEqual(ids);
@@ -151,14 +132,14 @@ describe('processDue', () => {
   it('moves a handed-on request one dispatch window ahead: not again before then, again after it', async () => {
     store.add('a', 'EXPRESS#0', at(-1_000));
 
-    await processDue(deps(), 10_000);
+    await processDue(deps(), { budgetMs: 10_000 });
     expect(store.rows.get('a')?.dueAt).toBe(at(WINDOW_MS));
-    await processDue(deps(), 10_000);
+    await processDue(deps(), { budgetMs: 10_000 });
     expect(queue.sent).toEqual(['a']);
 
     // The worker never took it (a lost message, a crashed worker): the run hands it on again.
     clock = new Date(NOW.getTime() + WINDOW_MS);
-    await processDue(deps(), 10_000);
+    await processDue(deps(), { budgetMs: 10_000 });
     expect(queue.sent).toEqual(['a', 'a']);
   });
 
@@ -166,7 +147,9 @@ describe('processDue', () => {
     const ids = Array.from({ length: 40 }, (_, i) => `req-${i}`);
     for (const [i, id] of ids.entries()) store.add(id, `${i % 3 ? 'REGULAR' : 'EXPRESS'}#${i % 2}`, at(-i));
 
-    const results = await Promise.all(Array.from({ length: 4 }, () => processDue(deps({ pageSize: 3 }), 10_000)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => processDue(deps({ pageSize: 3 }), { budgetMs: 10_000 })),
+    );
 
     expect(queue.sent).toHaveLength(ids.length);
     expect(new Set(queue.sent).size).toBe(ids.length);
@@ -178,13 +161,13 @@ describe('processDue', () => {
     store.add('fine', 'REGULAR#1', at(-1_000));
     queue.failing.add('lost');
 
-    const first = await processDue(deps(), 10_000);
+    const first = await processDue(deps(), { budgetMs: 10_000 });
     expect(first).toMatchObject({ dispatched: 1, sendFailures: 1 });
     expect(queue.sent).toEqual(['fine']);
 
     queue.failing.clear();
     clock = new Date(NOW.getTime() + WINDOW_MS);
-    await processDue(deps(), 10_000);
+    await processDue(deps(), { budgetMs: 10_000 });
     expect(queue.sent).toContain('lost');
   });
 
@@ -192,12 +175,12 @@ describe('processDue', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `req-${String(i).padStart(2, '0')}`);
     for (const [i, id] of ids.entries()) store.add(id, `${i < 3 ? 'EXPRESS' : 'REGULAR'}#${i % 2}`, at(-100 + i));
 
-    const first = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
+    const first = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), { budgetMs: 10_000 });
 
     expect(first).toMatchObject({ dispatched: 5, atLimit: true });
     expect(queue.sent.slice(0, 3).sort()).toEqual(['req-00', 'req-01', 'req-02']);
-    const second = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
-    const third = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), 10_000);
+    const second = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), { budgetMs: 10_000 });
+    const third = await processDue(deps({ pageSize: 4, dispatchLimit: 5 }), { budgetMs: 10_000 });
     expect([second.dispatched, third.dispatched]).toEqual([5, 2]);
     expect([...queue.sent].sort()).toEqual(ids);
   });
@@ -205,7 +188,7 @@ describe('processDue', () => {
   it('fills its dispatch limit from REGULAR shards when no EXPRESS request is due', async () => {
     for (let i = 0; i < 250; i++) store.add(`r-${i}`, `REGULAR#${i % 4}`, at(-i));
 
-    const result = await processDue(deps({ dueShards: 4, pageSize: 100, dispatchLimit: 200 }), 10_000);
+    const result = await processDue(deps({ dueShards: 4, pageSize: 100, dispatchLimit: 200 }), { budgetMs: 10_000 });
 
     expect(result).toMatchObject({ dispatched: 200, atLimit: true });
     // The oldest are handed on first.
@@ -220,7 +203,7 @@ describe('processDue', () => {
     // Every query of the index takes 100 ms of the budget.
     store.onQuery = () => vi.setSystemTime(Date.now() + 100);
 
-    const first = await processDue(deps({ dueShards: 1, pageSize: 2 }), 250);
+    const first = await processDue(deps({ dueShards: 1, pageSize: 2 }), { budgetMs: 250 });
 
     expect(first.outOfTime).toBe(true);
     expect(queue.sent.length).toBeGreaterThan(0);
@@ -228,7 +211,7 @@ describe('processDue', () => {
     expect(queue.sent.every((id) => ids.indexOf(id) < 6)).toBe(true); // EXPRESS first
 
     store.onQuery = () => undefined;
-    const second = await processDue(deps({ dueShards: 1, pageSize: 2 }), 10_000);
+    const second = await processDue(deps({ dueShards: 1, pageSize: 2 }), { budgetMs: 10_000 });
     expect(second.outOfTime).toBe(false);
     expect([...queue.sent].sort()).toEqual(ids);
   });

@@ -2,13 +2,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RETRY_POLICY,
+  decideRetry,
   dueSince,
   isPastDeadline,
   type RetryPolicy,
   retryDelayMs,
 } from '../../functions/domain/retry-policy.ts';
 
-const policy: RetryPolicy = { baseMs: 5_000, capMs: 60_000, minMs: 1_000, deadlineMs: 3_600_000 };
+const policy: RetryPolicy = {
+  inCall: { retries: 1, baseMs: 100, capMs: 2_000 },
+  baseMs: 5_000,
+  capMs: 60_000,
+  minMs: 1_000,
+  deadlineMs: 3_600_000,
+  maxReceiveCount: 5,
+};
 const almostOne = () => 0.999_999;
 const HOUR = 3_600_000;
 
@@ -84,5 +92,51 @@ describe('dueSince: where the retry deadline starts', () => {
     expect(dueSince(request)).toBe(createdAt);
     const twoDaysLater = new Date(Date.parse(createdAt) + 48 * HOUR);
     expect(isPastDeadline(dueSince(request), twoDaysLater, DEFAULT_RETRY_POLICY)).toBe(true);
+  });
+});
+
+describe('decideRetry: the table of SPEC §3 for a transient failure', () => {
+  const dueAt = '2026-03-01T10:00:00.000Z';
+  const soon = new Date('2026-03-01T10:05:00.000Z');
+  const history = { callAttempts: 1, claims: 1, dueSince: dueAt, receiveCount: 1 };
+  const half = () => 0.5;
+
+  it.each(['SERVER_ERROR', 'RATE_LIMITED', 'TIMEOUT', 'CONNECTION_ERROR', 'INVALID_RESPONSE'])(
+    'a first %s is called again at once, after a short jittered pause',
+    (reason) => {
+      expect(decideRetry(reason, history, soon, policy, half)).toEqual({ kind: 'retry-now', delayMs: 50 });
+    },
+  );
+
+  it('after its in-call retries, the request goes back to the queue with the claim back-off', () => {
+    expect(decideRetry('SERVER_ERROR', { ...history, callAttempts: 2, claims: 3 }, soon, policy, half)).toEqual({
+      kind: 'retry-later',
+      delayMs: 10_000,
+    });
+  });
+
+  it.each(['UNAUTHORIZED', 'ABORTED'])('%s is never called again in the same invocation', (reason) => {
+    expect(decideRetry(reason, history, soon, policy, half)).toMatchObject({ kind: 'retry-later' });
+  });
+
+  it('hands the request back to the processing run when one more receive would dead-letter the message', () => {
+    const nearDlq = { ...history, callAttempts: 2, receiveCount: policy.maxReceiveCount - 1 };
+    expect(decideRetry('SERVER_ERROR', nearDlq, soon, policy, half)).toMatchObject({ kind: 'hand-back' });
+    expect(decideRetry('SERVER_ERROR', { ...nearDlq, receiveCount: 3 }, soon, policy, half)).toMatchObject({
+      kind: 'retry-later',
+    });
+  });
+
+  it('rejects once the deadline from the due time has passed, and not before', () => {
+    const late = { ...history, callAttempts: 2 };
+    expect(decideRetry('TIMEOUT', late, new Date('2026-03-01T11:00:00.000Z'), policy)).not.toEqual({ kind: 'reject' });
+    expect(decideRetry('TIMEOUT', late, new Date('2026-03-01T11:00:00.001Z'), policy)).toEqual({ kind: 'reject' });
+  });
+
+  it('a blip just past the deadline still gets its in-call retry before the request is given up', () => {
+    expect(decideRetry('SERVER_ERROR', history, new Date('2026-03-01T12:00:00.000Z'), policy, half)).toEqual({
+      kind: 'retry-now',
+      delayMs: 50,
+    });
   });
 });

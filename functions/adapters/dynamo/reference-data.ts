@@ -27,7 +27,7 @@ const withoutKey = <T>(item: Record<string, unknown> | undefined): T | undefined
 };
 
 export const createReferenceStore = (client: DynamoDBDocumentClient, tableName: string): ReferenceStore => ({
-  async lookupForClearPin(tokenHash, subscription, item) {
+  async findSessionSubscriptionAndCard(tokenHash, subscription, item) {
     const tokenPk = keys.token(tokenHash);
     const subscriptionPk = subscription && subscriptionKey(subscription);
     const itemPk = item && itemKey(item);

@@ -1,62 +1,35 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs } from '../../domain/backoff.ts';
+import type { HeadendClient, HeadendOutcome } from '../../use-cases/ports.ts';
+import type { Credential } from './credential.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
-export type HeadendCommand = { transactionId: string; smartcardCaId: string; priority: 'REGULAR' | 'EXPRESS' };
-
-/**
- * `transient` reasons: `UNAUTHORIZED` (401: the secret is wrong, an operator problem), `RATE_LIMITED` (429),
- * `SERVER_ERROR` (5xx), `TIMEOUT`, `ABORTED` (the caller's signal), `CONNECTION_ERROR` (refused, reset,
- * DNS), `INVALID_RESPONSE` (a body that is not the protocol's), `UNEXPECTED_STATUS` (1xx/2xx/3xx other
- * than 200), `SECRET_UNAVAILABLE` (the secret could not be resolved). `detail` is a low-level hint for logs
- * (an error code such as ECONNRESET); it never carries the secret.
- */
-export type HeadendOutcome =
-  | { kind: 'accepted'; referenceNumber: string; request: string; response: string }
-  | { kind: 'rejected'; errorCode: string; errorDescription: string; request: string; response: string }
-  | { kind: 'transient'; reason: string; status?: number; detail?: string };
-
-export interface HeadendClient {
-  /** Never throws: every failure is an outcome. */
-  send(command: HeadendCommand, signal?: AbortSignal): Promise<HeadendOutcome>;
-}
-
-export type HttpHeadendClientOptions = {
+export type GenericHeadendOptions = {
   /** Base URL; commands are POSTed to `${url}/commands`. */
   url: string;
-  /** Resolved on every attempt, so the caller caches it; never logged, never put in an outcome. */
-  secret: () => Promise<string>;
+  /** The bearer secret; never logged, never put in an outcome. */
+  secret: Credential<string>;
   timeoutMs: number;
   maxConcurrency?: number;
   maxPerSecond?: number;
-  /** In-process retries of transient outcomes (except UNAUTHORIZED and ABORTED); default 1. */
-  retries?: number;
-  retryBaseMs?: number;
-  retryCapMs?: number;
 };
 
 export const HEADEND_PROTOCOL_ERROR = 'HEADEND_PROTOCOL_ERROR';
 
-const DEFAULT_RETRIES = 1;
-const DEFAULT_RETRY_BASE_MS = 100;
-const DEFAULT_RETRY_CAP_MS = 2000;
 // The reply is stored on the provisioning request; an HTML error page from a proxy must not bloat the item.
 const MAX_STORED_UNEXPECTED_BODY = 2048;
 
-export function createHttpHeadendClient(options: HttpHeadendClientOptions): HeadendClient {
+/**
+ * The `generic` protocol of SPEC §4.1: `POST {url}/commands` with a bearer secret, idempotent on
+ * `transaction_id`. One call per `send`; retrying is the retry decision's business (domain/retry-policy.ts).
+ */
+export function createGenericHeadendClient(options: GenericHeadendOptions): HeadendClient {
   const endpoint = `${options.url.replace(/\/+$/, '')}/commands`;
-  const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
-  const backoff = {
-    baseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
-    capMs: options.retryCapMs ?? DEFAULT_RETRY_CAP_MS,
-  };
   const limiter = createRateLimiter({ maxConcurrency: options.maxConcurrency, maxPerSecond: options.maxPerSecond });
 
-  async function attempt(request: string, signal: AbortSignal | undefined): Promise<HeadendOutcome> {
+  async function call(request: string, signal: AbortSignal | undefined): Promise<HeadendOutcome> {
     let secret: string;
     try {
       // A trailing newline from a secret written from a file would otherwise make the header invalid.
-      secret = (await options.secret()).trim();
+      secret = (await options.secret.get()).trim();
     } catch (error) {
       return { kind: 'transient', reason: 'SECRET_UNAVAILABLE', detail: errorName(error) };
     }
@@ -82,6 +55,8 @@ export function createHttpHeadendClient(options: HttpHeadendClientOptions): Head
       if (timeout.aborted) return { kind: 'transient', reason: 'TIMEOUT' };
       return { kind: 'transient', reason: 'CONNECTION_ERROR', detail: connectionErrorCode(error) };
     }
+    // A refused secret may have been corrected meanwhile: the next call reads it again.
+    if (status === 401) options.secret.refresh();
     return classify(status, request, response);
   }
 
@@ -93,32 +68,14 @@ export function createHttpHeadendClient(options: HttpHeadendClientOptions): Head
         smartcard_ca_id: command.smartcardCaId,
         priority: command.priority,
       });
-      // What is answered if the caller aborts before any attempt got a reply.
-      let outcome: HeadendOutcome = { kind: 'transient', reason: 'ABORTED' };
-      for (let attemptNumber = 0; attemptNumber <= retries; attemptNumber += 1) {
-        if (attemptNumber > 0) {
-          try {
-            await sleep(backoffDelayMs(attemptNumber, backoff), undefined, { signal });
-          } catch {
-            return outcome;
-          }
-        }
-        try {
-          outcome = await limiter.run(() => attempt(request, signal), signal);
-        } catch {
-          // attempt() never throws: the limiter rejected because the caller aborted while waiting for a slot.
-          return outcome;
-        }
-        if (!isRetryable(outcome)) return outcome;
+      try {
+        return await limiter.run(() => call(request, signal), signal);
+      } catch {
+        // call() never throws: the limiter rejected because the caller aborted while waiting for a slot.
+        return { kind: 'transient', reason: 'ABORTED' };
       }
-      return outcome;
     },
   };
-}
-
-function isRetryable(outcome: HeadendOutcome): boolean {
-  // A wrong secret will not fix itself within a backoff, and an aborted caller wants no more attempts.
-  return outcome.kind === 'transient' && outcome.reason !== 'UNAUTHORIZED' && outcome.reason !== 'ABORTED';
 }
 
 function classify(status: number, request: string, response: string): HeadendOutcome {

@@ -1,23 +1,12 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProvisioningRequest } from '../../domain/provisioning-request.ts';
-import type { ProcessingStore } from '../../use-cases/ports.ts';
-import { INDEX, keys, requestIdOf } from './keys.ts';
+import type { RequestClaims } from '../../use-cases/ports.ts';
+import { conditionalUpdate, isConditionFailure } from './conditional.ts';
+import { keys } from './keys.ts';
 import { nextInSequence, requestFromItem } from './requests.ts';
 
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
-
-/** Runs a conditional update; false when the condition did not hold (someone else got there first). */
-const conditional = async (client: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> => {
-  try {
-    await client.send(command);
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-};
-
-export const createProcessingStore = (client: DynamoDBDocumentClient, tableName: string): ProcessingStore => {
+/** The worker's claims on requests, and the final writes that hold only while the claim is still its own. */
+export const createRequestClaims = (client: DynamoDBDocumentClient, tableName: string): RequestClaims => {
   const finish = (id: string, claimId: string, state: 'COMPLETED' | 'REJECTED', fields: Record<string, unknown>) => {
     const names: Record<string, string> = { '#state': 'lifeCycleState' };
     const values: Record<string, unknown> = { ':state': state, ':claim': claimId };
@@ -28,7 +17,7 @@ export const createProcessingStore = (client: DynamoDBDocumentClient, tableName:
       values[`:${name}`] = value;
       sets.push(`#${name} = :${name}`);
     }
-    return conditional(
+    return conditionalUpdate(
       client,
       new UpdateCommand({
         TableName: tableName,
@@ -42,36 +31,6 @@ export const createProcessingStore = (client: DynamoDBDocumentClient, tableName:
   };
 
   return {
-    async findDue(shard, now, limit, after) {
-      const { Items, LastEvaluatedKey } = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: INDEX.due,
-          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
-          ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
-          Limit: limit,
-          ExclusiveStartKey: after as Record<string, unknown> | undefined,
-        }),
-      );
-      return {
-        entries: (Items ?? []).map((item) => ({ id: requestIdOf(item.pk as string), dueAt: item.dueAt as string })),
-        next: LastEvaluatedKey,
-      };
-    },
-
-    markDispatched(entry, nextDueAt) {
-      return conditional(
-        client,
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: keys.request(entry.id) },
-          UpdateExpression: 'SET dueAt = :next',
-          ConditionExpression: 'dueAt = :seen AND lifeCycleState = :pending',
-          ExpressionAttributeValues: { ':next': nextDueAt.toISOString(), ':seen': entry.dueAt, ':pending': 'PENDING' },
-        }),
-      );
-    },
-
     async claim(id, claimId, now, leaseUntil) {
       try {
         const { Attributes } = await client.send(
@@ -124,7 +83,7 @@ export const createProcessingStore = (client: DynamoDBDocumentClient, tableName:
     },
 
     release(id, claimId, nextDueAt) {
-      return conditional(
+      return conditionalUpdate(
         client,
         new UpdateCommand({
           TableName: tableName,
