@@ -1,6 +1,6 @@
-import { type App, type Environment, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { StageConfig } from './stages.ts';
+import { missingSiteSettings, type StageConfig } from './stages.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
@@ -18,6 +18,9 @@ export const addStage = (app: App, stage: StageConfig, env?: Environment) => {
     stateful,
     description: `clear-pin ${stage.name}: functions, API, schedule, monitoring`,
   });
+  for (const missing of missingSiteSettings(stage)) {
+    Annotations.of(stateless).addWarning(`Stage ${stage.name}, site configuration ${missing} (docs/deploy.md).`);
+  }
   for (const stack of [stateful, stateless]) {
     Tags.of(stack).add('service', 'clear-pin');
     Tags.of(stack).add('stage', stage.name);

@@ -1,10 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { AlarmDestination, HeadendSite, NetworkSite, SiteConfig } from './site-config.ts';
 
 export type FunctionSizing = { readonly memoryMb: number; readonly timeoutSeconds: number };
-
-/** Where alarm notifications go: an email subscribed to the stage's own topic, or an existing topic. */
-export type AlarmDestination = { readonly email: string } | { readonly topicArn: string };
 
 /** Everything that differs between two deployments of the service. */
 export type StageConfig = {
@@ -35,14 +33,18 @@ export type StageConfig = {
     readonly maxConcurrency: number;
   };
   readonly headend: {
-    readonly url: string;
+    /** The site's headend (site configuration); absent, the stage deploys with its processing paused. */
+    readonly site?: HeadendSite;
     readonly timeoutMs: number;
     /** Caps for the whole stage; each worker instance gets its share (see `workerHeadendCaps`). */
     readonly maxConcurrency: number;
     readonly maxPerSecond: number;
     readonly deadlineHours: number;
   };
+  /** Existing subnets the worker runs in (site configuration), when the headend is on a private network. */
+  readonly network?: NetworkSite;
   readonly alarms: {
+    /** Where alarm notifications go (site configuration): an email on the stage's topic, or an existing topic. */
     readonly destination?: AlarmDestination;
     readonly oldestDueMinutes: number;
     readonly headendErrorRatePercent: number;
@@ -70,10 +72,8 @@ const dev: StageConfig = {
   leaseSeconds: 120,
   apiThrottling: { rateLimit: 20, burstLimit: 40 },
   worker: { batchSize: 10, maxConcurrency: 2 },
-  // The headend adapter of each stage is not known to this repository; `.invalid` never resolves, so an
-  // unconfigured stage fails visibly (HeadendErrors) instead of calling something by accident.
+  // The headend itself comes from the site configuration; these are the defaults it may override.
   headend: {
-    url: 'https://headend.dev.clear-pin.invalid',
     timeoutMs: 5_000,
     maxConcurrency: 4,
     maxPerSecond: 10,
@@ -93,7 +93,7 @@ const staging: StageConfig = {
   logRetention: RetentionDays.ONE_MONTH,
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
   worker: { batchSize: 10, maxConcurrency: 5 },
-  headend: { ...dev.headend, url: 'https://headend.staging.clear-pin.invalid', maxConcurrency: 10, maxPerSecond: 25 },
+  headend: { ...dev.headend, maxConcurrency: 10, maxPerSecond: 25 },
   alarms: { oldestDueMinutes: 5, headendErrorRatePercent: 10 },
   removalPolicy: RemovalPolicy.RETAIN,
 };
@@ -106,10 +106,17 @@ const prod: StageConfig = {
   logRetention: RetentionDays.THREE_MONTHS,
   apiThrottling: { rateLimit: 100, burstLimit: 200 },
   worker: { batchSize: 10, maxConcurrency: 5 },
-  headend: { ...dev.headend, url: 'https://headend.prod.clear-pin.invalid', maxConcurrency: 20, maxPerSecond: 50 },
+  headend: { ...dev.headend, maxConcurrency: 20, maxPerSecond: 50 },
   removalPolicy: RemovalPolicy.RETAIN,
   deletionProtection: true,
 };
+
+export class StageConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageConfigError';
+  }
+}
 
 export const NAMED_STAGES: Readonly<Record<string, StageConfig>> = { dev, staging, prod };
 
@@ -118,21 +125,51 @@ const STAGE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
 /**
  * The configuration of a stage: a named one, or an ad-hoc one (`pr-42`) derived from dev, with its own
- * names and dev's disposable removal policy.
+ * names and dev's disposable removal policy; then the site's headend, network and alarm destination.
  */
-export const stageConfig = (name: string): StageConfig => {
+export const stageConfig = (name: string, site: SiteConfig = {}): StageConfig => {
   if (!STAGE_NAME.test(name)) {
-    throw new Error(`Invalid stage name "${name}": lowercase letters, digits and '-', starting with a letter, ≤ 20`);
+    throw new StageConfigError(
+      `Invalid stage name "${name}": lowercase letters, digits and '-', starting with a letter, ≤ 20`,
+    );
   }
-  const config = NAMED_STAGES[name] ?? {
+  const base = NAMED_STAGES[name] ?? {
     ...dev,
     name,
     resourcePrefix: `clear-pin-${name}`,
     serviceName: `clear-pin-${name}`,
   };
+  const headend = site.headend;
+  const limits = {
+    timeoutMs: headend?.timeoutMs,
+    maxConcurrency: headend?.maxConcurrency,
+    maxPerSecond: headend?.maxPerSecond,
+    deadlineHours: headend?.deadlineHours,
+  };
+  const config: StageConfig = {
+    ...base,
+    headend: { ...base.headend, ...definedOnly(limits), site: headend },
+    network: site.network,
+    alarms: { ...base.alarms, destination: site.alarms },
+  };
   validateStage(config);
   return config;
 };
+
+const definedOnly = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** What the stage still lacks to run for real; synth names each one in a warning. */
+export const missingSiteSettings = (config: StageConfig): string[] => [
+  ...(config.headend.site
+    ? []
+    : [
+        'headend: no headend is configured, so the stage deploys with its processing paused (schedule disabled, worker trigger off); requests are accepted and stay PENDING',
+      ]),
+  ...(config.alarms.destination
+    ? []
+    : ['alarms: no alarm destination, so alarms reach the stage topic, to which nobody is subscribed']),
+];
 
 /**
  * The stage's headend caps shared out over the worker instances: the event source never runs more than
@@ -179,5 +216,5 @@ export const validateStage = (config: StageConfig): void => {
   if (config.removalPolicy !== RemovalPolicy.RETAIN && config.deletionProtection) {
     problems.push('deletionProtection needs removalPolicy RETAIN');
   }
-  if (problems.length > 0) throw new Error(`Stage ${config.name}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new StageConfigError(`Stage ${config.name}: ${problems.join('; ')}`);
 };

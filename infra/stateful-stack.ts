@@ -72,6 +72,11 @@ export class StatefulStack extends Stack {
       value: this.workQueue.deadLetterQueue.queueUrl,
       description: 'Messages the worker failed 5 times',
     });
+    // The redrive (`aws sqs start-message-move-task --source-arn`) takes the ARN, not the URL.
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      value: this.workQueue.deadLetterQueue.queueArn,
+      description: 'ARN of the work queue DLQ, for the redrive',
+    });
     new CfnOutput(this, 'HeadendSecretArn', {
       value: this.headendSecret.secretArn,
       description: 'Secret holding the headend bearer credential',

@@ -12,6 +12,7 @@ import { ServiceFunction } from './constructs/service-function.ts';
 import { ServiceMonitoring } from './constructs/service-monitoring.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
 import { API_STAGE_NAME, ROUTES } from './contract/routes.ts';
+import type { HeadendSite } from './site-config.ts';
 import { dispatchLimitPerRun, processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
@@ -97,8 +98,12 @@ export class StatelessStack extends Stack {
       .grantQueue(workQueue.queue, 'sqs:SendMessage');
 
     const caps = workerHeadendCaps(stage);
+    // A stage whose site has not configured its headend yet deploys with processing paused (SPEC §6): requests are
+    // accepted and wait PENDING; the schedule and the worker's trigger are switched on by configuring the headend.
+    const processing = stage.headend.site !== undefined;
     this.worker = new ServiceFunction(this, 'WorkerFunction', {
       ...common,
+      network: stage.network,
       functionName: `${stage.resourcePrefix}-worker`,
       description: 'Sends queued requests to the CA headend and records the outcome',
       entry: entry('worker/handler.ts'),
@@ -110,8 +115,7 @@ export class StatelessStack extends Stack {
           TABLE_NAME: table.tableName,
           QUEUE_URL: workQueue.queue.queueUrl,
           LEASE_SECONDS: String(stage.leaseSeconds),
-          HEADEND_URL: stage.headend.url,
-          HEADEND_SECRET_ARN: headendSecret.secretArn,
+          ...headendEnvironment(stage.headend.site, headendSecret.secretArn),
           HEADEND_TIMEOUT_MS: String(stage.headend.timeoutMs),
           // Per worker instance: the stage's caps divided by the event source's maximum concurrency, so all
           // instances together never exceed what the headend was promised.
@@ -124,10 +128,11 @@ export class StatelessStack extends Stack {
     })
       .grantTable(table, { actions: ['dynamodb:UpdateItem'] })
       // The event source grants receive/delete; the worker also delays a message it will retry later.
-      .grantQueue(workQueue.queue, 'sqs:ChangeMessageVisibility')
-      .grantSecretRead(headendSecret);
+      .grantQueue(workQueue.queue, 'sqs:ChangeMessageVisibility');
+    if (processing) this.worker.grantSecretRead(headendSecret);
     this.worker.function.addEventSource(
       new SqsEventSource(workQueue.queue, {
+        enabled: processing,
         batchSize: stage.worker.batchSize,
         maxConcurrency: stage.worker.maxConcurrency,
         reportBatchItemFailures: true,
@@ -136,8 +141,8 @@ export class StatelessStack extends Stack {
 
     // Failed scheduled invocations (EventBridge could not deliver, or the run itself failed) land here. The
     // next run retries anyway, so nothing is retried twice; the queue is for an operator to see why.
+    // No fixed name: it is retained with the stage's data, and a fixed name would block redeploying the stack.
     const processingRunFailures = new DeadLetterQueue(this, 'ProcessingRunFailures', {
-      queueName: `${stage.resourcePrefix}-processing-run-failures`,
       removalPolicy: stage.removalPolicy,
     });
     const schedulePeriod = Duration.minutes(stage.scheduleRateMinutes);
@@ -148,7 +153,10 @@ export class StatelessStack extends Stack {
     });
     new Rule(this, 'ProcessingRunSchedule', {
       ruleName: `${stage.resourcePrefix}-processing-run`,
-      description: 'Starts the processing run',
+      description: processing
+        ? 'Starts the processing run'
+        : 'Starts the processing run (disabled: the stage has no headend configured yet)',
+      enabled: processing,
       schedule: Schedule.rate(schedulePeriod),
       targets: [
         new LambdaFunction(this.processingRun.function, {
@@ -196,8 +204,32 @@ export class StatelessStack extends Stack {
       value: processingRunFailures.queueUrl,
       description: 'Failed processing-run invocations',
     });
+    new CfnOutput(this, 'ProcessingEnabled', {
+      value: String(processing),
+      description: 'false while the site configuration has no headend: the schedule and the worker trigger are off',
+    });
   }
 }
+
+/** The worker's headend settings for the site's protocol (SPEC §4, §6); the credential is in the stage's secret. */
+const headendEnvironment = (site: HeadendSite | undefined, secretArn: string) => {
+  if (site === undefined) return { HEADEND_PROTOCOL: 'none' };
+  if (site.protocol === 'generic') {
+    return { HEADEND_PROTOCOL: site.protocol, HEADEND_URL: site.url, HEADEND_SECRET_ARN: secretArn };
+  }
+  return {
+    HEADEND_PROTOCOL: site.protocol,
+    HEADEND_URL: site.baseUrl,
+    HEADEND_SECRET_ARN: secretArn,
+    HEADEND_CAG_TOKEN_URL: site.tokenUrl,
+    HEADEND_CAG_CLIENT_ID: site.clientId,
+    HEADEND_CAG_CAS_INSTANCE: site.casInstanceName,
+    HEADEND_CAG_TENANT_ID: site.tenantId,
+    HEADEND_CAG_OPERATOR: site.operator,
+    HEADEND_CAG_OK_CODES: site.okCodes.join(','),
+    HEADEND_CAG_TRANSIENT_CODES: site.transientCodes.join(','),
+  };
+};
 
 /** Serverless-pack findings about failure destinations, each answered where the failure really goes. */
 const acknowledgeFailureHandling = (stack: StatelessStack) => {

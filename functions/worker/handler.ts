@@ -15,27 +15,42 @@ import {
   createSqsClient,
   withDeadline,
 } from '../platform/aws-clients.ts';
-import { loadEnvironment, workerEnvironment } from '../platform/environment.ts';
+import { loadEnvironment, type WorkerEnvironment, workerEnvironment } from '../platform/environment.ts';
 import { logger, metrics } from '../platform/observability.ts';
+import type { HeadendClient } from '../use-cases/ports.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
 
 const env = loadEnvironment(workerEnvironment, process.env);
 const { document } = createDynamoClients();
 const sqs = createSqsClient();
 
+/** The adapter of the stage's protocol (SPEC §4); the use case does not know which one it talks to. */
+const headendFor = (config: WorkerEnvironment): HeadendClient => {
+  const caps = {
+    timeoutMs: config.HEADEND_TIMEOUT_MS,
+    maxConcurrency: config.HEADEND_MAX_CONCURRENCY,
+    maxPerSecond: config.HEADEND_MAX_PER_SECOND,
+  };
+  switch (config.HEADEND_PROTOCOL) {
+    case 'generic':
+      return createGenericHeadendClient({
+        ...caps,
+        url: config.HEADEND_URL as string,
+        secret: config.HEADEND_SECRET_ARN
+          ? secretsManagerCredential(createSecretsManagerClient(), config.HEADEND_SECRET_ARN, (value) => value)
+          : fixedCredential(config.HEADEND_SECRET ?? ''),
+      });
+    default:
+      // The stage's site has not configured a headend: CDK deploys it with this trigger off (SPEC §6).
+      throw new Error(`No headend adapter for HEADEND_PROTOCOL=${config.HEADEND_PROTOCOL}: processing is paused`);
+  }
+};
+
 const dependencies = {
   log: logger,
   metrics,
   claims: createRequestClaims(document, env.TABLE_NAME),
-  headend: createGenericHeadendClient({
-    url: env.HEADEND_URL,
-    secret: env.HEADEND_SECRET_ARN
-      ? secretsManagerCredential(createSecretsManagerClient(), env.HEADEND_SECRET_ARN, (value) => value)
-      : fixedCredential(env.HEADEND_SECRET ?? ''),
-    timeoutMs: env.HEADEND_TIMEOUT_MS,
-    maxConcurrency: env.HEADEND_MAX_CONCURRENCY,
-    maxPerSecond: env.HEADEND_MAX_PER_SECOND,
-  }),
+  headend: headendFor(env),
   now: () => new Date(),
   leaseMs: env.LEASE_SECONDS * 1000,
   retry: {

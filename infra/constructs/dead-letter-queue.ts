@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
-export type DeadLetterQueueProps = { readonly queueName: string; readonly removalPolicy: RemovalPolicy };
+export type DeadLetterQueueProps = { readonly queueName?: string; readonly removalPolicy: RemovalPolicy };
 
 /**
  * A queue that only receives what something else failed to handle. Kept for SQS's maximum of 14 days:

@@ -1,5 +1,6 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Grant, type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Annotations, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Grant, type IGrantable, type IPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,6 +8,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import type { NetworkSite } from '../site-config.ts';
 import type { FunctionSizing } from '../stages.ts';
 import type { ServiceTable } from './service-table.ts';
 
@@ -30,6 +32,8 @@ export type ServiceFunctionProps<S extends z.ZodObject> = {
   readonly environment: { readonly schema: S; readonly values: EnvironmentOf<S> };
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Existing subnets to run in (a headend on a private network); outside any VPC when absent. */
+  readonly network?: NetworkSite;
 };
 
 /**
@@ -94,6 +98,7 @@ export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Constr
       role,
       logGroup: this.logGroup,
       environment: checkedEnvironment(props.functionName, props.environment.schema, props.environment.values),
+      ...(props.network && networkOf(this, props.network)),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -106,10 +111,15 @@ export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Constr
         externalModules: [],
       },
     });
+    if (props.network) {
+      // What AWSLambdaVPCAccessExecutionRole grants, inline: CDK adds that managed policy only to roles it makes.
+      role.addToPolicy(new PolicyStatement({ actions: [...VPC_ACCESS_ACTIONS], resources: ['*'] }));
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) is granted on "*": those actions support no resource-level permissions. Every other statement names its table, index, queue, secret or log group.',
+      reason: props.network
+        ? 'Granted on "*" only: X-Ray tracing and the network-interface actions Lambda needs to place the function in the site subnets (as AWSLambdaVPCAccessExecutionRole grants them; Lambda names no interface in advance). Every other statement names its table, index, queue, secret or log group.'
+        : 'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) is granted on "*": those actions support no resource-level permissions. Every other statement names its table, index, queue, secret or log group.',
     });
   }
 
@@ -140,3 +150,39 @@ export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Constr
     return this;
   }
 }
+
+/** The actions of AWSLambdaVPCAccessExecutionRole, beside the log ones the role already has for its log group. */
+export const VPC_ACCESS_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
+/**
+ * The function's placement in the site's existing subnets (ids and zones given, so synth stays offline). Lambda
+ * manages the network interfaces with the role's EC2 permissions (VPC_ACCESS_ACTIONS).
+ */
+const networkOf = (scope: Construct, network: NetworkSite) => {
+  const vpc = Vpc.fromVpcAttributes(scope, 'Vpc', {
+    vpcId: network.vpcId,
+    availabilityZones: network.subnets.map((subnet) => subnet.availabilityZone),
+  });
+  const subnets = network.subnets.map((subnet, i) =>
+    Subnet.fromSubnetAttributes(scope, `Subnet${i}`, {
+      subnetId: subnet.id,
+      availabilityZone: subnet.availabilityZone,
+    }),
+  );
+  // Route tables are the site's business and nothing here reads them.
+  for (const subnet of subnets) Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId');
+  return {
+    vpc,
+    vpcSubnets: { subnets },
+    ...(network.securityGroupIds && {
+      securityGroups: network.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(scope, `Sg${i}`, id)),
+    }),
+  };
+};

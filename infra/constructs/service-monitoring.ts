@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -12,6 +12,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -185,6 +186,23 @@ const alarmTopic = (scope: Construct, stage: StageConfig): ITopic => {
     displayName: `clear-pin ${stage.name} alarms`,
     enforceSSL: true,
   });
+  // enforceSSL gives the topic a policy of its own, which replaces SNS's default one: without this allow, every
+  // alarm action of CloudWatch would be refused. Only this account's alarms of this stage may publish.
+  const stack = Stack.of(scope);
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'AllowStageAlarms',
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${stage.resourcePrefix}-*`,
+        },
+      },
+    }),
+  );
   if (destination) {
     const subscription = topic.addSubscription(new EmailSubscription(destination.email));
     Validations.of(subscription).acknowledge({

@@ -110,11 +110,36 @@ export const startApiFront = async (
       );
       return;
     }
-    const result = (await handler(
-      toProxyEvent(request, body),
-      lambdaContext(options.functionName ?? 'clear-pin-api', options.timeoutMs ?? 29_000),
+    const event = toProxyEvent(request, body);
+    const timeoutMs = options.timeoutMs ?? 29_000;
+    const invocation = handler(
+      event,
+      lambdaContext(options.functionName ?? 'clear-pin-api', timeoutMs),
       () => undefined,
-    )) as APIGatewayProxyResult;
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Lambda ends an invocation at its timeout and API Gateway answers 502 in its DEFAULT_5XX envelope.
+    const timedOut = new Promise<APIGatewayProxyResult>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            statusCode: 502,
+            headers: { 'Content-Type': 'application/json; charset=utf-8' },
+            body: JSON.stringify({
+              status: {
+                code: 'INTERNAL_ERROR',
+                message: 'An unexpected error occurred.',
+                description: event.requestContext.requestId,
+              },
+              data: null,
+            }),
+          }),
+        timeoutMs,
+      );
+    });
+    const result = await Promise.race([invocation as Promise<APIGatewayProxyResult>, timedOut]).finally(() =>
+      clearTimeout(timer),
+    );
     response.writeHead(result.statusCode, result.headers as Record<string, string>);
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   };

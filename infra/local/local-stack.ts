@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type StageConfig, stageConfig } from '../stages.ts';
 import { loadReferenceData } from '../tools/reference-data.ts';
 import { type ApiHandler, startApiFront } from './api-front.ts';
 import {
@@ -17,6 +18,14 @@ import { startSqsPoller, type WorkerHandler } from './sqs-poller.ts';
 
 export const DEMO_DATA_PATH = join(import.meta.dirname, 'demo-data.json');
 
+/**
+ * The functions' timeouts as deployed (the dev stage's configuration, the one CDK uses), so that the local stack
+ * fails where AWS would: an API call that outlives it gets API Gateway's 502, not an answer.
+ */
+const timeoutMs = Object.fromEntries(
+  Object.entries(stageConfig('dev').functions).map(([name, sizing]) => [name, sizing.timeoutSeconds * 1000]),
+) as Record<keyof StageConfig['functions'], number>;
+
 export type LocalStackOptions = {
   /** API port; 0 picks a free one. */
   port?: number;
@@ -29,7 +38,7 @@ export type LocalStackOptions = {
   processing?: boolean;
   /** Extra function configuration (e.g. shorter leases for tests). */
   env?: Record<string, string>;
-  /** The API function's timeout as its context reports it (API Gateway's 29 s by default). */
+  /** The API function's timeout (default: the deployed one, from the dev stage's configuration). */
   apiTimeoutMs?: number;
 };
 
@@ -99,14 +108,31 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   await loadReferenceData(document, names.table, JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')));
 
   const api = (await import('../../functions/api/handler.ts')).handler as unknown as ApiHandler;
-  const front = await startApiFront(api, { port: options.port ?? 0, timeoutMs: options.apiTimeoutMs });
+  const front = await startApiFront(api, {
+    port: options.port ?? 0,
+    timeoutMs: options.apiTimeoutMs ?? timeoutMs.api,
+  });
 
   const background: { stop(): Promise<void> }[] = [];
   if (options.processing !== false) {
     const worker = (await import('../../functions/worker/handler.ts')).handler as unknown as WorkerHandler;
     const run = (await import('../../functions/processing-run/handler.ts')).handler as unknown as ProcessingRunHandler;
-    background.push(startSqsPoller({ client: sqs, queueUrl: queues.queueUrl, handler: worker, concurrency: 2 }));
-    background.push(startScheduleTimer({ handler: run, intervalMs: options.processingIntervalMs ?? 2_000 }));
+    background.push(
+      startSqsPoller({
+        client: sqs,
+        queueUrl: queues.queueUrl,
+        handler: worker,
+        concurrency: 2,
+        functionTimeoutMs: timeoutMs.worker,
+      }),
+    );
+    background.push(
+      startScheduleTimer({
+        handler: run,
+        intervalMs: options.processingIntervalMs ?? 2_000,
+        functionTimeoutMs: timeoutMs.processingRun,
+      }),
+    );
   }
 
   return {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addStage } from '../../infra/service.ts';
+import type { SiteConfig } from '../../infra/site-config.ts';
 import { type StageConfig, stageConfig } from '../../infra/stages.ts';
 
 /** The feature flags and settings of cdk.json, so that tests synthesise what `cdk synth` does. */
@@ -21,8 +22,34 @@ export const testApp = () =>
     builtinCloudFormationValidation: false,
   });
 
-export const synthStage = (stage: StageConfig | string) => {
-  const config = typeof stage === 'string' ? stageConfig(stage) : stage;
+/** A site configuration that gives a stage everything it can run with (SPEC §6). */
+export const TEST_SITE: SiteConfig = {
+  headend: { protocol: 'generic', url: 'https://headend.example.net' },
+  alarms: { email: 'ops@example.net' },
+};
+
+export const CAG_HEADEND: NonNullable<SiteConfig['headend']> = {
+  protocol: 'nagra-cag',
+  baseUrl: 'https://cag.example.net',
+  casInstanceName: 'cas-1',
+  tenantId: 'tenant-1',
+  operator: 'crm',
+  tokenUrl: 'https://sso.example.net/realms/opentv/protocol/openid-connect/token',
+  clientId: 'clear-pin',
+  okCodes: ['0'],
+  transientCodes: ['10035'],
+};
+
+export const TEST_NETWORK: NonNullable<SiteConfig['network']> = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnets: [
+    { id: 'subnet-0123456789abcdef1', availabilityZone: 'eu-west-1a' },
+    { id: 'subnet-0123456789abcdef2', availabilityZone: 'eu-west-1b' },
+  ],
+};
+
+export const synthStage = (stage: StageConfig | string, site: SiteConfig = TEST_SITE) => {
+  const config = typeof stage === 'string' ? stageConfig(stage, site) : stage;
   const stacks = addStage(testApp(), config);
   return {
     config,

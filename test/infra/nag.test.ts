@@ -4,15 +4,23 @@ import type { IConstruct } from 'constructs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addStage, enableNag } from '../../infra/service.ts';
 import { stageConfig } from '../../infra/stages.ts';
-import { testApp } from './helpers.ts';
+import { CAG_HEADEND, TEST_NETWORK, TEST_SITE, testApp } from './helpers.ts';
 
-/** Prod, plus an ad-hoc stage that mails its alarms, so both alarm destinations are checked. */
+/**
+ * Every shape a site can give a stage: prod on the generic protocol mailing its alarms, an ad-hoc stage on CAG in
+ * the site's subnets notifying an existing topic, and a stage with nothing configured yet (processing paused).
+ */
 const buildApp = (app: App) => {
-  addStage(app, stageConfig('prod'));
-  addStage(app, {
-    ...stageConfig('pr-7'),
-    alarms: { ...stageConfig('pr-7').alarms, destination: { email: 'ops@example.com' } },
-  });
+  addStage(app, stageConfig('prod', TEST_SITE));
+  addStage(
+    app,
+    stageConfig('pr-7', {
+      headend: CAG_HEADEND,
+      alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:operations' },
+      network: TEST_NETWORK,
+    }),
+  );
+  addStage(app, stageConfig('pr-8'));
   return app;
 };
 

@@ -139,6 +139,7 @@ describe('outputs', () => {
       'IdempotencyTableName',
       'WorkQueueUrl',
       'DeadLetterQueueUrl',
+      'DeadLetterQueueArn',
       'HeadendSecretArn',
     ]) {
       prod.stateful.hasOutput(name, {});

@@ -343,7 +343,13 @@ describe('monitoring', () => {
   });
 
   it('publishes the API URL, alarm topic and dashboard as outputs', () => {
-    for (const name of ['ApiUrl', 'AlarmTopicArn', 'DashboardName', 'ProcessingRunFailuresQueueUrl']) {
+    for (const name of [
+      'ApiUrl',
+      'AlarmTopicArn',
+      'DashboardName',
+      'ProcessingRunFailuresQueueUrl',
+      'ProcessingEnabled',
+    ]) {
       stateless.hasOutput(name, {});
     }
   });
