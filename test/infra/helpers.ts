@@ -28,7 +28,7 @@ export const TEST_SITE: SiteConfig = {
   alarms: { email: 'ops@example.net' },
 };
 
-export const CAG_HEADEND: NonNullable<SiteConfig['headend']> = {
+export const CAG_HEADEND = {
   protocol: 'nagra-cag',
   baseUrl: 'https://cag.example.net',
   casInstanceName: 'cas-1',
@@ -38,7 +38,7 @@ export const CAG_HEADEND: NonNullable<SiteConfig['headend']> = {
   clientId: 'clear-pin',
   okCodes: ['0'],
   transientCodes: ['10035'],
-};
+} satisfies SiteConfig['headend'];
 
 export const TEST_NETWORK: NonNullable<SiteConfig['network']> = {
   vpcId: 'vpc-0123456789abcdef0',
