@@ -13,7 +13,6 @@ export type StatefulStackProps = StackProps & { readonly stage: StageConfig };
  */
 export class StatefulStack extends Stack {
   readonly table: ServiceTable;
-  readonly idempotencyTable: ServiceTable;
   readonly workQueue: WorkQueue;
   readonly headendSecret: Secret;
 
@@ -30,16 +29,8 @@ export class StatefulStack extends Stack {
       timeToLiveAttribute: 'ttl',
       indexes: [
         { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' },
-        { name: 'by-number', partitionKey: 'number' },
+        { name: 'by-number', partitionKey: 'numberKey' },
       ],
-      ...lifecycle,
-    });
-
-    // Powertools idempotency records for the Idempotency-Key header (its default schema: `id`, `expiration`).
-    this.idempotencyTable = new ServiceTable(this, 'IdempotencyTable', {
-      tableName: `${stage.resourcePrefix}-idempotency`,
-      partitionKey: 'id',
-      timeToLiveAttribute: 'expiration',
       ...lifecycle,
     });
 
@@ -63,10 +54,6 @@ export class StatefulStack extends Stack {
     });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Main DynamoDB table' });
-    new CfnOutput(this, 'IdempotencyTableName', {
-      value: this.idempotencyTable.tableName,
-      description: 'Idempotency-Key records',
-    });
     new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queue.queueUrl, description: 'SQS work queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       value: this.workQueue.deadLetterQueue.queueUrl,

@@ -33,7 +33,7 @@ export class StatelessStack extends Stack {
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { stage, stateful } = props;
-    const { table, idempotencyTable, workQueue, headendSecret } = stateful;
+    const { table, workQueue, headendSecret } = stateful;
     const runtime = {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: stage.serviceName,
@@ -56,7 +56,6 @@ export class StatelessStack extends Stack {
           QUEUE_URL: workQueue.queue.queueUrl,
           DUE_SHARDS: String(stage.dueShards),
           OPERATOR_TIME_ZONE: stage.operatorTimeZone,
-          IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
         },
       },
     })
@@ -69,9 +68,6 @@ export class StatelessStack extends Stack {
           'dynamodb:DeleteItem',
         ],
         indexes: { 'by-number': ['dynamodb:Query'] },
-      })
-      .grantTable(idempotencyTable, {
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       })
       .grantQueue(workQueue.queue, 'sqs:SendMessage');
 

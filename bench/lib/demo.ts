@@ -16,27 +16,36 @@ export const SEED_BODY = {
 };
 export const CLEAR_PIN_PATH = '/nagravision/provisioning_requests/clear_pin';
 
-/** The three keys the create's BatchGetItem reads for the seed body. */
+const ORGANISATION = 'CRMDEMO';
+
+/** The key of the seed token's session, which a create reads first. */
+export const SEED_TOKEN_KEY = keys.token(hashToken(DEMO_TOKEN));
+
+/** The two keys the create's BatchGetItem reads for the seed body, in the token's organisation. */
 export const SEED_LOOKUP_KEYS = [
-  keys.token(hashToken(DEMO_TOKEN)),
-  keys.subscriptionByNumber('S60507'),
-  keys.itemBySerial('smrt20000054'),
+  keys.subscriptionByNumber(ORGANISATION, 'S60507'),
+  keys.itemBySerial(ORGANISATION, 'smrt20000054'),
 ];
 
 type DemoData = {
-  units: Unit[];
-  users: (UserSummary & { default_unit_id: string })[];
-  subscriptions: {
-    id: string;
-    number: string;
-    installed_items: Omit<InstalledItem, 'subscription_id'>[];
+  organisations: {
+    name: string;
+    units: Unit[];
+    users: (UserSummary & { default_unit_id: string })[];
+    subscriptions: {
+      id: string;
+      number: string;
+      installed_items: Omit<InstalledItem, 'subscription_id'>[];
+    }[];
   }[];
 };
 
-const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as DemoData;
-const user = demo.users[0] as DemoData['users'][number];
+const demo = (JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as DemoData).organisations.find(
+  (o) => o.name === ORGANISATION,
+) as DemoData['organisations'][number];
+const user = demo.users[0] as (typeof demo.users)[number];
 const unit = demo.units.find((u) => u.id === user.default_unit_id) as Unit;
-const subscription = demo.subscriptions.find((s) => s.number === 'S60507') as DemoData['subscriptions'][number];
+const subscription = demo.subscriptions.find((s) => s.number === 'S60507') as (typeof demo.subscriptions)[number];
 const smartcard = {
   ...subscription.installed_items.find((i) => i.serial_number === 'smrt20000054'),
   subscription_id: subscription.id,
@@ -48,7 +57,7 @@ export const seedRequest = (number: string, now: Date, scheduledAt: Date = now):
   newProvisioningRequest(
     { priority: 'REGULAR', processImmediately: false, scheduledAt },
     { subscription, smartcard },
-    { user: userSummary, unit },
+    { organisation: ORGANISATION, user: userSummary, unit },
     number,
     now,
   );
@@ -60,6 +69,7 @@ export const seedRequest = (number: string, now: Date, scheduledAt: Date = now):
 export const requestItem = (request: ProvisioningRequest, due: DuePlacement) => ({
   ...request,
   pk: keys.request(request.id),
+  numberKey: keys.requestNumber(request.organisation, request.number),
   dueShard: due.shard,
   dueAt: due.at.toISOString(),
 });

@@ -3,15 +3,11 @@
  * measure one function's own work. Prints {"dynamoEndpoint","sqsEndpoint","queueUrl"} and runs until its stdin
  * closes.
  */
-import { createTables, startDynamo, startQueues } from '../../infra/local/services.ts';
+import { createTable, startDynamo, startQueues } from '../../infra/local/services.ts';
 
 const dynamo = await startDynamo();
 const queues = await startQueues();
-const tables = {
-  table: process.argv[2] ?? 'bench-main',
-  idempotencyTable: `${process.argv[2] ?? 'bench-main'}-idempotency`,
-};
-await createTables(dynamo.endpoint, tables);
+await createTable(dynamo.endpoint, process.argv[2] ?? 'bench-main');
 process.stdout.write(
   `${JSON.stringify({ dynamoEndpoint: dynamo.endpoint, sqsEndpoint: queues.endpoint, queueUrl: queues.queueUrl })}\n`,
 );

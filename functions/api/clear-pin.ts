@@ -3,13 +3,12 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
 import { headerOf, jsonObjectBody } from '../middleware/json-body.ts';
 import { createClearPin } from '../use-cases/create-clear-pin.ts';
-import { clearPinDependencies, idempotency } from './composition.ts';
+import { clearPinDependencies } from './composition.ts';
 
 /** POST /nagravision/provisioning_requests/clear_pin */
 export const clearPinRoute = middy<APIGatewayProxyEvent>()
   .use(jsonObjectBody())
-  .handler(async (event, context) => {
-    idempotency.registerContext(context);
+  .handler(async (event) => {
     const view = await createClearPin(clearPinDependencies, {
       body: event.body,
       idempotencyKey: headerOf(event, 'idempotency-key'),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
 import * as z from 'zod';
 import { DAY_MS, parseCrmDate } from './dates.ts';
@@ -54,25 +55,47 @@ export type ClearPinCommand = {
   subscription: Identifier<(typeof SUBSCRIPTION_FIELDS)[number]>;
   smartcard: Identifier<(typeof SMARTCARD_FIELDS)[number]>;
   processImmediately: boolean;
-  /** What the client asked for (or now); never before `now` is not required — a past date is simply due at once. */
-  scheduledAt: Date;
+  /** What the client asked for; absent means now. A past date is simply due at once. */
+  scheduledAt?: Date;
   priority: Priority;
 };
 
+/**
+ * What makes two creates "the same request" for the Idempotency-Key (SPEC §2.3): the parsed command, so that
+ * `true`, `1` and `"true"`, or `2026-03-01` and `2026-03-01T00:00:00`, are the same; the token is not part of it.
+ */
+export const commandFingerprint = (command: ClearPinCommand): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify([
+        command.subscription.field,
+        command.subscription.value,
+        command.smartcard.field,
+        command.smartcard.value,
+        command.processImmediately,
+        command.scheduledAt?.toISOString() ?? null,
+        command.priority,
+      ]),
+    )
+    .digest('hex');
+
 /** Dates further ahead than this are refused (SPEC §2.3). */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * DAY_MS;
+
+/** The earliest `scheduled_date` taken (SPEC §2.5). */
+const EPOCH = 0;
 
 const pick = <K extends string>(identifier: Partial<Record<K, string>>): Identifier<K> => {
   const [field, value] = Object.entries(identifier).find(([, v]) => v !== undefined) as [K, string];
   return { field, value };
 };
 
-// Printable ASCII, space included (HTTP has already trimmed any leading or trailing space).
-const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,128}$/;
+/** Printable ASCII, space included (HTTP has already trimmed any leading or trailing space); also the OpenAPI's. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,128}$/;
 
 /** The optional Idempotency-Key header is checked with the fields (after the token, SPEC §2.5 order). */
 export const checkIdempotencyKey = (key: string | undefined): void => {
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new ApiError(
       'INVALID_VALUE',
       'A parameter has a value that is not allowed.',
@@ -84,7 +107,7 @@ export const checkIdempotencyKey = (key: string | undefined): void => {
 /** Validates a clear-PIN body (token already checked) into a command, or throws the catalogue error. */
 export const parseClearPinBody = (body: unknown, options: { timeZone: string; now: Date }): ClearPinCommand => {
   const parsed = parseOrThrow(clearPinBodySchema, body);
-  let scheduledAt = options.now;
+  let scheduledAt: Date | undefined;
   if (parsed.scheduled_date !== undefined) {
     const date = parseCrmDate(parsed.scheduled_date, options.timeZone);
     if (!date) {
@@ -96,6 +119,9 @@ export const parseClearPinBody = (body: unknown, options: { timeZone: string; no
     }
     if (date.getTime() - options.now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
       throw new ApiError('INVALID_DATE', 'The date is not valid.', 'scheduled_date is more than 366 days ahead');
+    }
+    if (date.getTime() < EPOCH) {
+      throw new ApiError('INVALID_DATE', 'The date is not valid.', 'scheduled_date is before 1970-01-01');
     }
     scheduledAt = date;
   }

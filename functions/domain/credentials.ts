@@ -40,8 +40,19 @@ export const verifyPassword = async (password: string, stored: string | undefine
 /** Tokens are 32 uppercase hex, like CRM.COM's; only their SHA-256 is ever stored. */
 export const newToken = (): string => randomBytes(16).toString('hex').toUpperCase();
 
-/** Case-insensitive: CRM.COM writes tokens in uppercase but integrators are known to lowercase them. */
-export const hashToken = (token: string): string => createHash('sha256').update(token.toUpperCase()).digest('hex');
+/** A token as CRM.COM writes it: 32 hex digits, in either case. */
+export const TOKEN_PATTERN = /^[0-9A-Fa-f]{32}$/;
+
+export const isTokenFormat = (token: string): boolean => TOKEN_PATTERN.test(token);
+
+/**
+ * Case-insensitive over ASCII only (SPEC §2.5): CRM.COM writes tokens in uppercase but integrators are known to
+ * lowercase them. Only a token of the right format is hashed, so no Unicode case mapping (`ﬀ` → `FF`) applies.
+ */
+export const hashToken = (token: string): string => {
+  if (!isTokenFormat(token)) throw new Error('hashToken takes a 32-hex token; check isTokenFormat first');
+  return createHash('sha256').update(token.toUpperCase()).digest('hex');
+};
 
 export const TOKEN_IDLE_MS = 60 * 60 * 1000;
 /** A token's last use is written at most once per this interval, so most requests cost no token write. */

@@ -48,8 +48,10 @@ const wallClockParts = (instant: Date, timeZone: string): number[] => {
 
 /** Formats an instant as CRM.COM writes it: `YYYY-MM-DDTHH:MM:SS` in the operator's zone. */
 export const formatCrmDate = (instant: Date, timeZone: string): string => {
-  const [y, mo, d, h, mi, s] = wallClockParts(instant, timeZone).map((n) => String(n).padStart(2, '0'));
-  return `${y}-${mo}-${d}T${h}:${mi}:${s}`;
+  const [year = 0, ...rest] = wallClockParts(instant, timeZone);
+  const [mo, d, h, mi, s] = rest.map((n) => String(n).padStart(2, '0'));
+  // Always four digits (SPEC §2.5): year 100 is 0100, never 100.
+  return `${String(year).padStart(4, '0')}-${mo}-${d}T${h}:${mi}:${s}`;
 };
 
 const offsetMs = (instant: Date, timeZone: string): number => {
@@ -92,6 +94,8 @@ export const parseCrmDate = (text: string, timeZone: string): Date | undefined =
   const day = DATE_ONLY.exec(text);
   if (day) return fromWallClock([...day.slice(1).map(Number), 0, 0, 0], timeZone);
   if (ISO_WITH_ZONE.test(text)) {
+    // Date() reads hour 24 as midnight of the next day; SPEC §2.5 refuses it in any form.
+    if (Number(text.slice(11, 13)) > 23) return undefined;
     const instant = new Date(text);
     if (Number.isNaN(instant.getTime())) return undefined;
     const datePart = text.slice(0, 10);

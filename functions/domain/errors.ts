@@ -15,9 +15,10 @@ export const ERROR_STATUS = {
   SMARTCARD_NOT_FOUND: 404,
   PROVISIONING_REQUEST_NOT_FOUND: 404,
   NOT_FOUND: 404,
-  IDEMPOTENCY_KEY_REUSED: 409,
+  IDEMPOTENCY_KEY_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
   SMARTCARD_NOT_IN_SUBSCRIPTION: 422,
   NOT_A_NAGRAVISION_SMARTCARD: 422,
   TOO_MANY_ATTEMPTS: 429,
@@ -31,12 +32,15 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly description: string;
   readonly status: number;
+  /** Seconds the client should wait before trying again (the `Retry-After` header). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, description = '') {
+  constructor(code: ErrorCode, message: string, description = '', retryAfterSeconds?: number) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.description = description;
     this.status = ERROR_STATUS[code];
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

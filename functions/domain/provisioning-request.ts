@@ -15,6 +15,8 @@ export type RequestParameter = { id: string } & Record<string, string>;
 
 export type ProvisioningRequest = {
   id: string;
+  /** The organisation of its creator; every read of it is scoped to the reader's (SPEC §2). */
+  organisation: string;
   number: string;
   priority: Priority;
   processImmediately: boolean;
@@ -41,10 +43,8 @@ export type ProvisioningRequest = {
   errorDescription?: string;
   /** Headend attempts so far (internal). */
   attempts: number;
-  /** The body fingerprint of a create made with an Idempotency-Key (internal). */
+  /** For a create made with an Idempotency-Key, the fingerprint of its command (internal). */
   idempotencyFingerprint?: string;
-  /** Set once that create's answer is known to be recorded for repeats (internal). */
-  idempotencyConfirmed?: boolean;
 };
 
 /** The request as CRM.COM returns it: exactly the fields of the clear_pin example, in its order. */
@@ -154,23 +154,43 @@ export const firstDueAt = (
 export const dueShardOf = (id: string, priority: Priority, shards: number): string =>
   `${priority}#${Number.parseInt(id.slice(0, 8), 16) % shards}`;
 
-export const isFinal = (state: LifeCycleState): boolean => state !== 'PENDING';
+/**
+ * The request as its create answered it: PENDING, nothing executed, updated when created. An Idempotency-Key
+ * repeat answers exactly this (SPEC §2.3), whatever has happened to the request since.
+ */
+export const asCreated = (r: ProvisioningRequest): ProvisioningRequest => ({
+  ...r,
+  lifeCycleState: 'PENDING',
+  updatedAt: r.createdAt,
+  updatedByUser: r.createdByUser,
+  updatedByUnit: r.createdByUnit,
+  executedAt: undefined,
+  referenceNumber: undefined,
+  sequenceNumber: undefined,
+  processId: undefined,
+  request: undefined,
+  response: undefined,
+  errorCode: undefined,
+  errorDescription: undefined,
+});
 
-/** A new PENDING request for an accepted command, as the creator's user and unit. */
+/** A new PENDING request for an accepted command, as the creator's user and unit, in the creator's organisation. */
 export const newProvisioningRequest = (
-  command: { priority: Priority; processImmediately: boolean; scheduledAt: Date },
+  command: { priority: Priority; processImmediately: boolean; scheduledAt?: Date },
   target: ClearPinTarget,
-  session: Pick<Session, 'user' | 'unit'>,
+  session: Pick<Session, 'organisation' | 'user' | 'unit'>,
   number: string,
   now: Date,
+  id: string = newId(),
 ): ProvisioningRequest => {
   const { smartcard, subscription } = target;
   return {
-    id: newId(),
+    id,
+    organisation: session.organisation,
     number,
     priority: command.priority,
     processImmediately: command.processImmediately,
-    scheduledAt: command.scheduledAt.toISOString(),
+    scheduledAt: (command.scheduledAt ?? now).toISOString(),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     lifeCycleState: 'PENDING',

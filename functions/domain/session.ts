@@ -18,5 +18,5 @@ export type User = UserSummary & {
   units: Unit[];
 };
 
-/** What a live token stands for. */
-export type Session = { user: UserSummary; unit: Unit; lastUsedAt: Date };
+/** What a live token stands for; every look-up made with it is scoped to its organisation (SPEC §2). */
+export type Session = { organisation: string; user: UserSummary; unit: Unit; lastUsedAt: Date };

@@ -16,7 +16,14 @@ export const errorEnvelope = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
   onError: async (request) => {
     const { error } = request;
     if (error instanceof ApiError) {
-      request.response = failure(error.status, error.code, error.message, error.description);
+      const retryAfter = error.retryAfterSeconds;
+      request.response = failure(
+        error.status,
+        error.code,
+        error.message,
+        error.description,
+        retryAfter === undefined ? undefined : { 'Retry-After': String(retryAfter) },
+      );
       return;
     }
     const correlationId = request.context.awsRequestId;

@@ -14,15 +14,28 @@ export const headerOf = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: str
   return undefined;
 };
 
+/** Every value of a header, whatever the letter case of each occurrence's name. */
+const headerValues = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string[] => {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted) values.push(...(list ?? []));
+  }
+  return values.length > 0 ? values : [headerOf(event, name)].filter((v): v is string => v !== undefined);
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 const isJsonMediaType = (contentType: string): boolean => {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
 };
 
 /**
- * The body checks of SPEC §2.5, in its order: size, media type, a JSON object. A missing Content-Type is read as
- * JSON, because CRM.COM clients do not always send one. Written here rather than with
- * @middy/http-json-body-parser because that one refuses a missing Content-Type and has no size limit.
+ * The body checks of SPEC §2.5, in its order: size (of the bytes received), media type (exactly one
+ * Content-Type, a JSON one), a JSON object in valid UTF-8. A missing Content-Type is read as JSON, because CRM.COM
+ * clients do not always send one. Written here rather than with @middy/http-json-body-parser because that one
+ * refuses a missing Content-Type and has no size limit.
  */
 export const jsonObjectBody = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   before: async (request) => {
@@ -31,7 +44,11 @@ export const jsonObjectBody = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
     if (raw.byteLength > MAX_BODY_BYTES) {
       throw new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.', `body is over ${MAX_BODY_BYTES} bytes`);
     }
-    const contentType = headerOf(event, 'content-type');
+    const contentTypes = headerValues(event, 'content-type');
+    if (contentTypes.length > 1) {
+      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON.', 'Content-Type is given twice');
+    }
+    const [contentType] = contentTypes;
     if (contentType !== undefined && !isJsonMediaType(contentType)) {
       throw new ApiError(
         'UNSUPPORTED_MEDIA_TYPE',
@@ -39,9 +56,15 @@ export const jsonObjectBody = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
         'Content-Type must be application/json',
       );
     }
+    let text: string;
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      throw new ApiError('INVALID_REQUEST', 'The request body is not valid UTF-8.', 'body');
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch {
       throw new ApiError('INVALID_REQUEST', 'The request body is not valid JSON.', 'body');
     }

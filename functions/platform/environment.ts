@@ -37,7 +37,6 @@ export const apiEnvironment = z.object({
   // Only the API shows date-times. Checking the zone builds the process's first Intl.DateTimeFormat (ICU's
   // start-up, ~20 ms), which the worker and the processing run would pay at every cold start for nothing.
   OPERATOR_TIME_ZONE: z.string().default('UTC').refine(isValidTimeZone, 'not an IANA time zone'),
-  IDEMPOTENCY_TABLE_NAME: name,
 });
 
 export const processingRunEnvironment = z.object({

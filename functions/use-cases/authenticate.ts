@@ -1,4 +1,4 @@
-import { hashToken, isTokenLive, needsTouch } from '../domain/credentials.ts';
+import { hashToken, isTokenFormat, isTokenLive, needsTouch } from '../domain/credentials.ts';
 import { ApiError } from '../domain/errors.ts';
 import type { Session } from '../domain/session.ts';
 import type { SessionStore } from './ports.ts';
@@ -6,10 +6,13 @@ import type { SessionStore } from './ports.ts';
 export const invalidToken = () =>
   new ApiError('INVALID_TOKEN', 'The token is not valid.', 'token is missing, unknown, released or expired');
 
-/** A token is a string; anything else is treated like an unknown token (SPEC §2.5: token before fields). */
+/**
+ * A token is 32 hex digits; anything else is treated like an unknown token, without a look-up (SPEC §2.5: the
+ * token is judged before the fields).
+ */
 export const tokenHashOf = (body: unknown): string => {
   const token = (body as { token?: unknown } | null)?.token;
-  if (typeof token !== 'string' || token === '') throw invalidToken();
+  if (typeof token !== 'string' || !isTokenFormat(token)) throw invalidToken();
   return hashToken(token);
 };
 

@@ -1,6 +1,6 @@
 import type { Identifier } from '../domain/identifiers.ts';
 import type { InstalledItem, Subscription } from '../domain/installed-item.ts';
-import type { LoginFailures } from '../domain/login-attempts.ts';
+import type { AttemptSlot } from '../domain/login-attempts.ts';
 import type { Priority, ProvisioningRequest } from '../domain/provisioning-request.ts';
 import type { TransientReason } from '../domain/retry-policy.ts';
 import type { Session, User } from '../domain/session.ts';
@@ -35,38 +35,52 @@ export interface SessionStore {
 }
 
 export interface UserStore {
-  /** The user and the username's failure counter, in one round trip. */
-  findForLogin(organisation: string, username: string): Promise<{ user?: User; failures?: LoginFailures }>;
-  /** Counts one more failure atomically (concurrent failures all count) and answers the new counter. */
-  recordFailure(username: string, now: Date): Promise<LoginFailures>;
-  lock(username: string, until: Date): Promise<void>;
-  clearFailures(username: string): Promise<void>;
+  find(organisation: string, username: string): Promise<User | undefined>;
+}
+
+/** The lock-out's attempt slots (domain/login-attempts.ts), each taken atomically. */
+export interface LoginAttemptStore {
+  /** Takes one of the username's slots before its password is judged; refused while the username is locked. */
+  takeAttempt(organisation: string, username: string, now: Date): Promise<AttemptSlot>;
+  /**
+   * After a right password: clears the slots, unless a lock set by another attempt holds (`ownLock` is the lock
+   * this attempt set itself, if it took the last slot).
+   */
+  clearAfterSuccess(
+    organisation: string,
+    username: string,
+    now: Date,
+    ownLock?: Date,
+  ): Promise<{ cleared: true } | { cleared: false; lockedUntil: Date }>;
 }
 
 export type SubscriptionIdentifier = Identifier<'id' | 'number'>;
 export type SmartcardIdentifier = Identifier<'id' | 'serial_number' | 'alternative_code'>;
 
-export type SessionAndTarget = { session?: Session; subscription?: Subscription; item?: InstalledItem };
+export type ClearPinTargets = { subscription?: Subscription; item?: InstalledItem; keyed?: ProvisioningRequest };
 
 export interface ReferenceStore {
-  /** The token's session and, when given, the subscription and installed item, in one round trip. */
-  findSessionSubscriptionAndCard(
-    tokenHash: string,
-    subscription?: SubscriptionIdentifier,
-    item?: SmartcardIdentifier,
-  ): Promise<SessionAndTarget>;
+  /**
+   * In one round trip, within the organisation: the subscription, the installed item and, for a create with an
+   * Idempotency-Key, the request already stored under that key's id.
+   */
+  findTarget(
+    organisation: string,
+    subscription: SubscriptionIdentifier,
+    item: SmartcardIdentifier,
+    keyedRequestId?: string,
+  ): Promise<ClearPinTargets>;
 }
 
 export type DuePlacement = { shard: string; at: Date };
 
 export interface RequestStore {
   nextNumber(): Promise<string>;
-  /** Writes a new PENDING request; never overwrites. */
-  create(request: ProvisioningRequest, due: DuePlacement): Promise<void>;
-  findById(id: string): Promise<ProvisioningRequest | undefined>;
-  findByNumber(number: string): Promise<ProvisioningRequest | undefined>;
-  /** Notes that the answer to the Idempotency-Key create of this request was recorded for repeats. */
-  confirmIdempotency(id: string): Promise<void>;
+  /** Writes a new PENDING request; never overwrites: `exists` when another create holds its id. */
+  create(request: ProvisioningRequest, due: DuePlacement): Promise<'created' | 'exists'>;
+  /** The request, if it belongs to the organisation. */
+  findById(organisation: string, id: string): Promise<ProvisioningRequest | undefined>;
+  findByNumber(organisation: string, number: string): Promise<ProvisioningRequest | undefined>;
 }
 
 export interface WorkQueue {
@@ -75,16 +89,6 @@ export interface WorkQueue {
    * each message so the worker's log lines join the API call's or the processing run's.
    */
   send(requestIds: string[], correlationId?: string): Promise<{ failed: string[] }>;
-}
-
-export type IdempotencyScope = { scope: string; key: string; fingerprint: string };
-
-export interface IdempotencyGuard {
-  /**
-   * Runs `work` once per (scope, key) within the retention window and answers the first result to repeats;
-   * a repeat with a different fingerprint is IDEMPOTENCY_KEY_REUSED.
-   */
-  once<T>(id: IdempotencyScope, work: () => Promise<T>): Promise<T>;
 }
 
 export type DueEntry = { id: string; dueAt: string };

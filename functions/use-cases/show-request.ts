@@ -9,16 +9,17 @@ export type ShowDependencies = { sessions: SessionStore; requests: RequestStore;
 /**
  * Show (SPEC §2.4).
  * 1. Authenticate the token, then validate the query.
- * 2. Read the request by id, or by number through the `by-number` index.
+ * 2. Read the request by id, or by number through the `by-number` index, in the token's organisation: another
+ *    organisation's request is not found.
  * 3. Answer it in the CRM.COM shape, narrowed to `fields_set` when given.
  */
 export const showRequest = async (deps: ShowDependencies, query: Record<string, string | undefined>) => {
-  await authenticate(deps.sessions, query, deps.now());
+  const { organisation } = await authenticate(deps.sessions, query, deps.now());
   const { identifier, fields } = parseShowQuery(query);
   const request =
     identifier.field === 'id'
-      ? await deps.requests.findById(identifier.value)
-      : await deps.requests.findByNumber(identifier.value);
+      ? await deps.requests.findById(organisation, identifier.value)
+      : await deps.requests.findByNumber(organisation, identifier.value);
   if (!request) {
     throw new ApiError(
       'PROVISIONING_REQUEST_NOT_FOUND',

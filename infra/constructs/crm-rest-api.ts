@@ -108,12 +108,12 @@ export class CrmRestApi extends Construct {
     }
 
     for (const error of GATEWAY_ERRORS) {
+      // The same headers as the function's answers: nothing the API says may be cached (SPEC §2).
+      const headers = { 'Cache-Control': 'no-store', ...error.headers };
       this.api.addGatewayResponse(error.responseType, {
         type: ResponseType.of(error.responseType),
         ...(error.status !== undefined && { statusCode: String(error.status) }),
-        ...(error.headers && {
-          responseHeaders: Object.fromEntries(Object.entries(error.headers).map(([k, v]) => [k, `'${v}'`])),
-        }),
+        responseHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, `'${v}'`])),
         templates: { 'application/json': envelopeTemplate(error) },
       });
     }

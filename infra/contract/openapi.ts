@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../functions/domain/clear-pin-body.ts';
 import { ERROR_STATUS } from '../../functions/domain/errors.ts';
 import { emptyDataSchema, provisioningRequestSchema, tokenDataSchema } from './response-schemas.ts';
 import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES, type Route } from './routes.ts';
@@ -38,7 +39,23 @@ const errorEnvelope = (codes: readonly string[]): Schema => ({
   },
 });
 
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
+const retryAfter = (required: boolean) => ({
+  'Retry-After': { description: 'Seconds to wait before retrying', required, schema: { type: 'integer', minimum: 1 } },
+});
+const CACHE_CONTROL = {
+  'Cache-Control': {
+    description: 'Never cached: tokens and subscriber data',
+    required: true,
+    schema: { const: 'no-store' },
+  },
+};
+/** Codes whose answers say when to retry (SPEC §2.5). */
+const RETRY_CODES = new Set([
+  'IDEMPOTENCY_KEY_IN_PROGRESS',
+  'TOO_MANY_ATTEMPTS',
+  'TOO_MANY_REQUESTS',
+  'SERVICE_UNAVAILABLE',
+]);
 const THROTTLED = GATEWAY_ERRORS.find((e) => e.responseType === 'THROTTLED');
 
 /** The error responses of a route, grouped by HTTP status as SPEC §2.5 assigns them. */
@@ -54,7 +71,10 @@ const errorResponses = (route: Route): Record<string, Schema> => {
         String(status),
         {
           description: codes.join(', '),
-          ...((status === 429 || status === 503) && { headers: RETRY_AFTER }),
+          headers: {
+            ...CACHE_CONTROL,
+            ...(codes.some((c) => RETRY_CODES.has(c)) && retryAfter(codes.every((c) => RETRY_CODES.has(c)))),
+          },
           content: { 'application/json': { schema: errorEnvelope(codes) } },
         },
       ]),
@@ -66,8 +86,8 @@ const SUCCESS_DATA: Record<string, Schema> = {
   releaseToken: ref('EmptyData'),
   clearPin: ref('ProvisioningRequest'),
   showProvisioningRequest: {
-    ...ref('ProvisioningRequest'),
-    description: 'With fields_set, only the listed fields',
+    description: 'The request; with fields_set, only the listed fields, in the same order',
+    anyOf: [ref('ProvisioningRequest'), ref('ProvisioningRequestFields')],
   },
 };
 
@@ -93,8 +113,8 @@ const IDEMPOTENCY_KEY = {
   in: 'header',
   required: false,
   description:
-    'A repeat with the same key and body within 24 hours returns the first response and creates nothing; the same key with another body is IDEMPOTENCY_KEY_REUSED.',
-  schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7E]+$' },
+    'Scoped to the user. A repeat with the same key and the same request (compared after parsing; the token is not part of it) returns the first response and creates nothing, for as long as the request is kept (at least 24 hours); the same key with another request is 422 IDEMPOTENCY_KEY_REUSED; a repeat racing the first is 409 IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After.',
+  schema: { type: 'string', minLength: 1, maxLength: 128, pattern: IDEMPOTENCY_KEY_PATTERN.source },
 };
 
 const operation = (route: Route): Schema => ({
@@ -116,6 +136,7 @@ const operation = (route: Route): Schema => ({
   responses: {
     '200': {
       description: 'OK',
+      headers: CACHE_CONTROL,
       content: { 'application/json': { schema: envelope(SUCCESS_DATA[route.operationId] ?? {}) } },
     },
     ...errorResponses(route),
@@ -132,7 +153,9 @@ export const openApiDocument = (version: string): Schema => {
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
   }
   const bodies = Object.fromEntries(
-    ROUTES.flatMap((r) => (r.body && r.modelName ? [[r.modelName, jsonSchema(r.body, 'input')]] : [])),
+    ROUTES.flatMap((r) =>
+      r.body && r.modelName ? [[r.modelName, withRules(r.modelName, jsonSchema(r.body, 'input'))]] : [],
+    ),
   );
   return {
     openapi: '3.1.0',
@@ -140,7 +163,7 @@ export const openApiDocument = (version: string): Schema => {
       title: 'Nagravision clear-PIN provisioning (CRM.COM compatible)',
       version,
       description:
-        'Every response, success or error, is the CRM.COM envelope {"status": {"code", "message", "description"}, "data"}. Errors answer the first failing check in this order: the body (size, media type, JSON object), the token, the fields, the look-ups. Bodies are limited to 16 KiB. API Gateway answers unknown routes with 404 NOT_FOUND, throttling with 429 TOO_MANY_REQUESTS, and its own failures (502, 504) with INTERNAL_ERROR, in the same envelope.',
+        'Every response, success or error, is the CRM.COM envelope {"status": {"code", "message", "description"}, "data"}, with Cache-Control: no-store. Errors answer the first failing check in this order: the body (size in bytes received, media type, a JSON object in UTF-8), the token, the fields, the look-ups. Bodies are limited to 16 KiB. Paths are exact: any other path or method, a trailing slash included, answers 404 NOT_FOUND (components.responses.NotFound); throttling answers 429 TOO_MANY_REQUESTS with Retry-After, and the gateway\'s own failures (502, 504) INTERNAL_ERROR, in the same envelope. Every look-up is scoped to the organisation of the token.',
     },
     servers: [
       {
@@ -166,10 +189,55 @@ export const openApiDocument = (version: string): Schema => {
         TokenData: jsonSchema(tokenDataSchema, 'output'),
         EmptyData: jsonSchema(emptyDataSchema, 'output'),
         ProvisioningRequest: jsonSchema(provisioningRequestSchema, 'output'),
+        ProvisioningRequestFields: {
+          ...jsonSchema(provisioningRequestSchema.partial().strict(), 'output'),
+          description: 'The fields named in fields_set, in CRM.COM’s order',
+          minProperties: 1,
+        },
+      },
+      responses: {
+        NotFound: {
+          description:
+            'Any other path or method, a trailing slash included (paths are exact): 404 NOT_FOUND, in the envelope',
+          headers: CACHE_CONTROL,
+          content: { 'application/json': { schema: errorEnvelope(['NOT_FOUND']) } },
+        },
       },
     },
   };
 };
+
+/**
+ * Rules the handlers apply that zod's JSON Schema cannot state: exactly one field of an identifier object, and
+ * one spelling of the organisation at least (SPEC §2.1, §2.3).
+ */
+const withRules = (modelName: string, schema: Schema): Schema => {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  if (modelName === 'LoginBody') {
+    return { ...schema, anyOf: [{ required: ['organisation'] }, { required: ['organization'] }] };
+  }
+  return {
+    ...schema,
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([name, property]) => [
+        name,
+        name.endsWith('_identifier') ? exactlyOneField(property) : property,
+      ]),
+    ),
+  };
+};
+
+const exactlyOneField = (identifier: Schema): Schema => ({
+  ...identifier,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: Object.fromEntries(
+    Object.entries((identifier.properties ?? {}) as Record<string, Schema>).map(([field, value]) => [
+      field,
+      { ...value, minLength: 1 },
+    ]),
+  ),
+});
 
 /** The document as stored in docs/openapi.json. */
 export const openApiJson = (version: string): string => `${JSON.stringify(openApiDocument(version), null, 2)}\n`;

@@ -68,6 +68,7 @@ export const ROUTES: readonly Route[] = [
       'SMARTCARD_NOT_IN_SUBSCRIPTION',
       'NOT_A_NAGRAVISION_SMARTCARD',
       'IDEMPOTENCY_KEY_REUSED',
+      'IDEMPOTENCY_KEY_IN_PROGRESS',
       ...ALWAYS,
     ],
   },

@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, Handler } from 'aws-lambda';
+import { RESPONSE_HEADERS } from '../../functions/middleware/envelope.ts';
 
 /** API Gateway's own payload limit; the handler enforces the API's much smaller one. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -72,8 +74,9 @@ export const toProxyEvent = (request: IncomingMessage, body: Buffer): APIGateway
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // What is not UTF-8 travels as base64, as API Gateway passes a binary body, so the handler sees the bytes sent.
+    body: body.length === 0 ? null : isUtf8(body) ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isUtf8(body),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -93,22 +96,30 @@ export const toProxyEvent = (request: IncomingMessage, body: Buffer): APIGateway
   };
 };
 
+/**
+ * An answer of the front itself, in the envelope and with the headers the gateway responses of the deployed stage
+ * carry (infra/constructs/crm-rest-api.ts), so that no answer of the local stack is a bare one.
+ */
+const frontError = (status: number, code: string, message: string, description: string) => ({
+  status,
+  headers: { ...RESPONSE_HEADERS, Connection: 'close' },
+  body: JSON.stringify({ status: { code, message, description }, data: null }),
+});
+
 /** The local HTTP front: each request becomes a proxy event for the deployed handler code. */
 export const startApiFront = async (
   handler: ApiHandler,
   options: { port?: number; host?: string; functionName?: string; timeoutMs?: number } = {},
 ): Promise<{ url: string; server: Server; stop(): Promise<void> }> => {
+  const send = (response: ServerResponse, answer: ReturnType<typeof frontError>) => {
+    response.writeHead(answer.status, answer.headers);
+    response.end(answer.body);
+  };
+
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await readBody(request);
     if (body === undefined) {
-      response.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' });
-      response.end(
-        JSON.stringify({
-          status: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.', description: 'body' },
-          data: null,
-        }),
-      );
-      return;
+      return send(response, frontError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.', 'body'));
     }
     const event = toProxyEvent(request, body);
     const timeoutMs = options.timeoutMs ?? 29_000;
@@ -118,28 +129,17 @@ export const startApiFront = async (
       () => undefined,
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    // Lambda ends an invocation at its timeout and API Gateway answers 502 in its DEFAULT_5XX envelope.
-    const timedOut = new Promise<APIGatewayProxyResult>((resolve) => {
-      timer = setTimeout(
-        () =>
-          resolve({
-            statusCode: 502,
-            headers: { 'Content-Type': 'application/json; charset=utf-8' },
-            body: JSON.stringify({
-              status: {
-                code: 'INTERNAL_ERROR',
-                message: 'An unexpected error occurred.',
-                description: event.requestContext.requestId,
-              },
-              data: null,
-            }),
-          }),
-        timeoutMs,
-      );
+    // Lambda ends an invocation at its timeout, and API Gateway answers 502 in its DEFAULT_5XX envelope.
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
     });
     const result = await Promise.race([invocation as Promise<APIGatewayProxyResult>, timedOut]).finally(() =>
       clearTimeout(timer),
     );
+    if (result === undefined) {
+      const requestId = event.requestContext.requestId;
+      return send(response, frontError(502, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId));
+    }
     response.writeHead(result.statusCode, result.headers as Record<string, string>);
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   };
@@ -147,17 +147,28 @@ export const startApiFront = async (
   const server = createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) return;
-      const badTarget = (error as { code?: string }).code === 'ERR_INVALID_URL';
-      response.writeHead(badTarget ? 400 : 502, { 'Content-Type': 'application/json; charset=utf-8' });
-      response.end(
-        JSON.stringify({
-          status: badTarget
-            ? { code: 'INVALID_REQUEST', message: 'The request target is not valid.', description: 'path' }
-            : { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.', description: 'front' },
-          data: null,
-        }),
+      send(
+        response,
+        (error as { code?: string }).code === 'ERR_INVALID_URL'
+          ? frontError(400, 'INVALID_REQUEST', 'The request target is not valid.', 'path')
+          : frontError(502, 'INTERNAL_ERROR', 'An unexpected error occurred.', 'front'),
       );
     });
+  });
+  // Requests Node's parser refuses (malformed, or headers over its limit) get the envelope too, as API Gateway's
+  // DEFAULT_4XX answers them.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const answer = tooLarge
+      ? frontError(431, 'INVALID_REQUEST', 'The request headers are too large.', 'headers')
+      : frontError(400, 'INVALID_REQUEST', 'The request is not valid HTTP.', 'request');
+    const head = Object.entries({ ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) })
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
+    socket.end(
+      `HTTP/1.1 ${answer.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${head}\r\n\r\n${answer.body}`,
+    );
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

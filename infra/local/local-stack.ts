@@ -13,7 +13,7 @@ import {
   startHeadendSimulator,
 } from './headend-simulator.ts';
 import { type ProcessingRunHandler, startScheduleTimer } from './schedule-timer.ts';
-import { createTables, LOCAL_AWS_ENV, startDynamo, startQueues } from './services.ts';
+import { createTable, LOCAL_AWS_ENV, startDynamo, startQueues } from './services.ts';
 import { startSqsPoller, type WorkerHandler } from './sqs-poller.ts';
 
 export const DEMO_DATA_PATH = join(import.meta.dirname, 'demo-data.json');
@@ -70,18 +70,17 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     visibilityTimeoutSeconds: 30,
   });
   const headend = await startHeadendSimulator({
-    knownCards: ['smrt200000', 'smrt200001'],
+    knownCards: ['smrt200000', 'smrt200001', 'smrt300000'],
     faults: options.headendFaults,
   });
-  const names = { table: 'clear-pin-local-main', idempotencyTable: 'clear-pin-local-idempotency' };
-  await createTables(dynamo.endpoint, names);
+  const names = { table: 'clear-pin-local-main' };
+  await createTable(dynamo.endpoint, names.table);
 
   Object.assign(process.env, {
     ...LOCAL_AWS_ENV,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: queues.endpoint,
     TABLE_NAME: names.table,
-    IDEMPOTENCY_TABLE_NAME: names.idempotencyTable,
     QUEUE_URL: queues.queueUrl,
     HEADEND_URL: headend.url,
     HEADEND_SECRET: DEFAULT_HEADEND_SECRET,

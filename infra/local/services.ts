@@ -55,54 +55,44 @@ export const startDynamo = async (options: { dataDir?: string; port?: number } =
   };
 };
 
-/** The tables as the stateful stack defines them (keys, indexes); TTL is not set because dynalite has none. */
-export const tableDefinitions = (names: { table: string; idempotencyTable: string }): CreateTableCommandInput[] => [
-  {
-    TableName: names.table,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'dueShard', AttributeType: 'S' },
-      { AttributeName: 'dueAt', AttributeType: 'S' },
-      { AttributeName: 'number', AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'due',
-        KeySchema: [
-          { AttributeName: 'dueShard', KeyType: 'HASH' },
-          { AttributeName: 'dueAt', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: 'by-number',
-        KeySchema: [{ AttributeName: 'number', KeyType: 'HASH' }],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ],
-  },
-  {
-    TableName: names.idempotencyTable,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-  },
-];
+/** The main table as the stateful stack defines it (keys, indexes); TTL is not set because dynalite has none. */
+export const tableDefinition = (tableName: string): CreateTableCommandInput => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'dueShard', AttributeType: 'S' },
+    { AttributeName: 'dueAt', AttributeType: 'S' },
+    { AttributeName: 'numberKey', AttributeType: 'S' },
+  ],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'due',
+      KeySchema: [
+        { AttributeName: 'dueShard', KeyType: 'HASH' },
+        { AttributeName: 'dueAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+    {
+      IndexName: 'by-number',
+      KeySchema: [{ AttributeName: 'numberKey', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+  ],
+});
 
-/** Creates the tables unless they exist (a restart on kept data finds them). */
-export const createTables = async (endpoint: string, names: { table: string; idempotencyTable: string }) => {
+/** Creates the main table unless it exists (a restart on kept data finds it). */
+export const createTable = async (endpoint: string, tableName: string) => {
   const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  for (const definition of tableDefinitions(names)) {
-    await client.send(new CreateTableCommand(definition)).catch((error: unknown) => {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    });
-  }
+  await client.send(new CreateTableCommand(tableDefinition(tableName))).catch((error: unknown) => {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  });
   client.destroy();
 };
 

@@ -3,11 +3,18 @@ import { z } from 'zod';
 import { batchGetByPk } from '../../functions/adapters/dynamo/batch-get.ts';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { sessionItem } from '../../functions/adapters/dynamo/sessions.ts';
-import { hashPassword, hashToken, isTokenLive, verifyPassword } from '../../functions/domain/credentials.ts';
+import {
+  hashPassword,
+  hashToken,
+  isTokenLive,
+  TOKEN_PATTERN,
+  verifyPassword,
+} from '../../functions/domain/credentials.ts';
 import { canonical } from '../../functions/domain/fingerprint.ts';
-import { ID_PATTERN } from '../../functions/domain/identifiers.ts';
+import { ID_PATTERN, MAX_IDENTIFIER_LENGTH } from '../../functions/domain/identifiers.ts';
 
 const id = z.string().regex(ID_PATTERN, 'must be 32 uppercase hex characters');
+const identifier = z.string().min(1).max(MAX_IDENTIFIER_LENGTH);
 
 const unitSchema = z.strictObject({
   id,
@@ -20,35 +27,53 @@ const unitSchema = z.strictObject({
 
 const installedItemSchema = z.strictObject({
   id,
-  serial_number: z.string().min(1),
-  alternative_code: z.string().min(1).optional(),
+  serial_number: identifier,
+  alternative_code: identifier.optional(),
   classification: z.enum(['SMARTCARD', 'STB']),
   provisioning_provider: z.string().min(1),
   smartcard_ca_id: z.string().min(1).optional(),
   sub_provisioning_distribution_id: id.optional(),
 });
 
-/** The reference-data file: what a stage needs before its first login. */
-export const referenceDataSchema = z.strictObject({
+const userSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    username: identifier,
+    person_name: z.string(),
+    /** In clear, hashed on load (local demo data); or already hashed, so a real stage's file holds no password. */
+    password: z.string().min(1).optional(),
+    password_hash: z.string().startsWith('scrypt$', 'must be a hash written by `npm run hash-password`').optional(),
+    default_unit_id: id,
+    unit_ids: z.array(id).min(1),
+  })
+  .refine((user) => (user.password === undefined) !== (user.password_hash === undefined), {
+    message: 'give exactly one of password and password_hash',
+  });
+
+/**
+ * One organisation's reference data (SPEC §2: users, units, subscriptions and installed items belong to one
+ * organisation; nothing of one is visible to another).
+ */
+const organisationSchema = z.strictObject({
+  name: identifier,
   units: z.array(unitSchema),
-  users: z.array(
-    z.strictObject({
-      id: z.string().min(1),
-      username: z.string().min(1),
-      person_name: z.string(),
-      organisation: z.string().min(1),
-      password: z.string().min(1),
-      default_unit_id: id,
-      unit_ids: z.array(id).min(1),
-    }),
-  ),
-  subscriptions: z.array(
-    z.strictObject({ id, number: z.string().min(1), installed_items: z.array(installedItemSchema) }),
-  ),
+  users: z.array(userSchema),
+  subscriptions: z.array(z.strictObject({ id, number: identifier, installed_items: z.array(installedItemSchema) })),
   /** Fixed tokens, for the local demo only (the seed's curl uses one); a deployed stage should have none. */
   tokens: z
-    .array(z.strictObject({ token: z.string().min(1), organisation: z.string(), username: z.string(), unit_id: id }))
+    .array(
+      z.strictObject({
+        token: z.string().regex(TOKEN_PATTERN, 'must be 32 hex digits'),
+        username: z.string(),
+        unit_id: id,
+      }),
+    )
     .default([]),
+});
+
+/** The reference-data file: what a stage needs before its first login (docs/deploy.md shows an example). */
+export const referenceDataSchema = z.strictObject({
+  organisations: z.array(organisationSchema).min(1),
 });
 
 export type ReferenceData = z.input<typeof referenceDataSchema>;
@@ -57,49 +82,66 @@ type Item = Record<string, unknown> & { pk: string };
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Reported after each batch written, so that a long load shows how far it got. */
+export type LoadProgress = (done: number, total: number) => void;
+
 /**
- * Writes users (passwords hashed), subscriptions and installed items (one copy under each identifier a client
- * may use) and demo tokens (hashed). Idempotent: an item already stored as wanted is not written again; a
- * stored password hash that still verifies is kept, and a demo token is only re-created when it is gone or dead.
+ * Writes each organisation's users (passwords hashed), subscriptions and installed items (one copy under each
+ * identifier a client may use, every key starting with the organisation) and demo tokens (hashed). Idempotent:
+ * an item already stored as wanted is not written again; a stored password hash that still verifies is kept, and
+ * a demo token is only re-created when it is gone or dead.
  */
 export const loadReferenceData = async (
   client: DynamoDBDocumentClient,
   tableName: string,
   input: ReferenceData,
-  now = new Date(),
+  options: { now?: Date; onProgress?: LoadProgress } = {},
 ): Promise<{ written: number; unchanged: number }> => {
+  const now = options.now ?? new Date();
   const data = referenceDataSchema.parse(input);
-  const units = new Map(data.units.map((u) => [u.id, u]));
-  const unitOf = (unitId: string) => {
-    const unit = units.get(unitId);
-    if (!unit) throw new Error(`Unknown unit ${unitId}`);
-    return unit;
-  };
-
   const plain: Item[] = [];
-  for (const subscription of data.subscriptions) {
-    const { installed_items, ...sub } = subscription;
-    plain.push({ pk: keys.subscriptionById(sub.id), ...sub }, { pk: keys.subscriptionByNumber(sub.number), ...sub });
-    for (const item of installed_items) {
-      const stored = { ...item, subscription_id: sub.id };
-      plain.push({ pk: keys.itemById(item.id), ...stored }, { pk: keys.itemBySerial(item.serial_number), ...stored });
-      if (item.alternative_code) plain.push({ pk: keys.itemByAltCode(item.alternative_code), ...stored });
+  const users: { password?: string; item: Item }[] = [];
+  const tokens: Item[] = [];
+
+  for (const organisation of data.organisations) {
+    const org = organisation.name;
+    const units = new Map(organisation.units.map((u) => [u.id, u]));
+    const unitOf = (unitId: string) => {
+      const unit = units.get(unitId);
+      if (!unit) throw new Error(`Organisation ${org}: unknown unit ${unitId}`);
+      return unit;
+    };
+    for (const { installed_items, ...sub } of organisation.subscriptions) {
+      const stored = { ...sub, organisation: org };
+      plain.push(
+        { pk: keys.subscriptionById(org, sub.id), ...stored },
+        { pk: keys.subscriptionByNumber(org, sub.number), ...stored },
+      );
+      for (const item of installed_items) {
+        const storedItem = { ...item, subscription_id: sub.id, organisation: org };
+        plain.push(
+          { pk: keys.itemById(org, item.id), ...storedItem },
+          { pk: keys.itemBySerial(org, item.serial_number), ...storedItem },
+        );
+        if (item.alternative_code) plain.push({ pk: keys.itemByAltCode(org, item.alternative_code), ...storedItem });
+      }
+    }
+    for (const { password, password_hash, unit_ids, ...user } of organisation.users) {
+      const item = { pk: keys.user(org, user.username), ...user, organisation: org, units: unit_ids.map(unitOf) };
+      users.push(password === undefined ? { item: { ...item, password_hash } } : { password, item });
+    }
+    for (const t of organisation.tokens) {
+      const user = organisation.users.find((u) => u.username === t.username);
+      if (!user) throw new Error(`Organisation ${org}: token for unknown user ${t.username}`);
+      const session = {
+        organisation: org,
+        user: { id: user.id, username: user.username, person_name: user.person_name },
+        unit: unitOf(t.unit_id),
+        lastUsedAt: now,
+      };
+      tokens.push(sessionItem(hashToken(t.token), session) as Item);
     }
   }
-  const users = data.users.map(({ password, unit_ids, ...user }) => ({
-    password,
-    item: { pk: keys.user(user.organisation, user.username), ...user, units: unit_ids.map(unitOf) } as Item,
-  }));
-  const tokens = data.tokens.map((t) => {
-    const user = data.users.find((u) => u.username === t.username && u.organisation === t.organisation);
-    if (!user) throw new Error(`Token for unknown user ${t.organisation}/${t.username}`);
-    const session = {
-      user: { id: user.id, username: user.username, person_name: user.person_name },
-      unit: unitOf(t.unit_id),
-      lastUsedAt: now,
-    };
-    return sessionItem(hashToken(t.token), session) as Item;
-  });
 
   const existing = await readAll(
     client,
@@ -110,7 +152,9 @@ export const loadReferenceData = async (
   for (const { password, item } of users) {
     const stored = existing.get(item.pk);
     const storedHash = stored?.password_hash as string | undefined;
-    if (storedHash && (await verifyPassword(password, storedHash))) {
+    if (password === undefined) {
+      if (!sameJson(canonical(stored), canonical(item))) toWrite.push(item);
+    } else if (storedHash && (await verifyPassword(password, storedHash))) {
       const wanted = { ...item, password_hash: storedHash };
       if (!sameJson(canonical(stored), canonical(wanted))) toWrite.push(wanted);
     } else {
@@ -124,6 +168,7 @@ export const loadReferenceData = async (
 
   for (let i = 0; i < toWrite.length; i += 25) {
     await writeBatch(client, tableName, toWrite.slice(i, i + 25));
+    options.onProgress?.(Math.min(i + 25, toWrite.length), toWrite.length);
   }
   const total = plain.length + users.length + tokens.length;
   return { written: toWrite.length, unchanged: total - toWrite.length };

@@ -1,25 +1,32 @@
 /**
- * Single-table design. Every item has one key attribute, `pk`; no sort key is needed because every access
- * is by exact key, except the two indexes below.
+ * Single-table design. Every item has one key attribute, `pk`; every access is by exact key, except through the
+ * indexes below. Every key a client's identifier leads to starts with the organisation of the token (SPEC §2),
+ * so another organisation's subscription, card or request is simply not there.
  *
- * | item                 | pk                              | written by               | read by                          |
- * |----------------------|---------------------------------|--------------------------|----------------------------------|
- * | user (+ its units)   | USER#<organisation>#<username>  | reference-data loader    | login (GetItem)                  |
- * | login failures       | LOGINFAIL#<username>            | login                    | login (same BatchGetItem as user)|
- * | token                | TOKEN#<sha256 of token>         | login, token use (touch) | every authenticated call         |
- * | subscription         | SUB#ID#<id>, SUB#NUMBER#<n>     | loader (one copy per key)| create (BatchGetItem)            |
- * | installed item       | ITEM#ID#<id>, ITEM#SERIAL#<s>,  | loader (one copy per key)| create (BatchGetItem)            |
- * |                      | ITEM#ALT#<code>                 |                          |                                  |
- * | sequence counter     | SEQ#<name>                      | create (ADD), worker     | —                                |
- * | provisioning request | REQ#<id>                        | create, processing       | show by id, worker (GetItem)     |
+ * | item                 | pk                                   | written by                | read by                                  |
+ * |----------------------|--------------------------------------|---------------------------|------------------------------------------|
+ * | user (+ its units)   | USER#<org>#<username>                | reference-data loader     | login (GetItem)                          |
+ * | login attempts       | LOGIN#<org>#<username>               | login (conditional writes)| login (GetItem after a refused slot)     |
+ * | token                | TOKEN#<sha256 of token>              | login, loader (demo), use | every authenticated call (GetItem)       |
+ * | subscription         | SUB#<org>#ID#<id>, SUB#<org>#NUMBER#<n> | loader (a copy per key) | create (BatchGetItem)                    |
+ * | installed item       | ITEM#<org>#ID#<id>, ITEM#<org>#SERIAL#<s>, ITEM#<org>#ALT#<code> | loader (a copy per key) | create (BatchGetItem) |
+ * | sequence counter     | SEQ#<name>                           | create, worker (ADD)      | —                                        |
+ * | provisioning request | REQ#<id>                             | create (conditional Put), | show by id (GetItem, organisation checked),|
+ * |                      |                                      | processing (Update)       | create with an Idempotency-Key (BatchGetItem), worker (claim) |
  *
- * A create is at most three round trips: one BatchGetItem (token + subscription + smartcard, each by exact
- * key because the loader writes a copy of each record under every identifier a client may use), one ADD on the
- * sequence counter, one conditional PutItem. A token's last use is written at most once a minute.
+ * A request's id is random, except for a create with an Idempotency-Key, whose id is derived from (organisation,
+ * user, key): that request is its own idempotency record, read in the create's BatchGetItem and written with a
+ * conditional Put (docs/architecture.md, "Idempotency-Key").
  *
- * Indexes:
- * - `by-number` (`number` → keys): show by `number=`. Only requests carry `number`.
- * - `due` (`dueShard`, `dueAt` → keys): sparse. A request carries `dueShard` and `dueAt` only while PENDING;
+ * A create is three round trips, with or without an Idempotency-Key: the token (GetItem); then the subscription,
+ * the smartcard and the keyed request (one BatchGetItem, by exact key because the loader writes a copy of each
+ * record under every identifier a client may use) in parallel with taking the number (ADD on the counter) and,
+ * at most once a minute, the token's last use; then the conditional PutItem.
+ *
+ * Indexes (keys only):
+ * - `by-number` (`numberKey` = `<org>#<number>` → pk): show by `number=`. Only provisioning requests carry
+ *   `numberKey`, so a subscription numbered like a request is never found through it.
+ * - `due` (`dueShard`, `dueAt` → pk): sparse. A request carries `dueShard` and `dueAt` only while PENDING;
  *   `dueAt` is when the processing run should next look at it (its scheduled date, a grace period after a
  *   process-immediately create, or the end of a claim lease or retry back-off). `dueShard` is
  *   `<priority>#<n>`, so the run reads EXPRESS partitions before REGULAR ones, oldest first within each, and
@@ -29,15 +36,17 @@
  */
 export const keys = {
   user: (organisation: string, username: string) => `USER#${organisation}#${username}`,
-  loginFailures: (username: string) => `LOGINFAIL#${username}`,
+  loginAttempts: (organisation: string, username: string) => `LOGIN#${organisation}#${username}`,
   token: (tokenHash: string) => `TOKEN#${tokenHash}`,
-  subscriptionById: (id: string) => `SUB#ID#${id}`,
-  subscriptionByNumber: (number: string) => `SUB#NUMBER#${number}`,
-  itemById: (id: string) => `ITEM#ID#${id}`,
-  itemBySerial: (serial: string) => `ITEM#SERIAL#${serial}`,
-  itemByAltCode: (code: string) => `ITEM#ALT#${code}`,
+  subscriptionById: (organisation: string, id: string) => `SUB#${organisation}#ID#${id}`,
+  subscriptionByNumber: (organisation: string, number: string) => `SUB#${organisation}#NUMBER#${number}`,
+  itemById: (organisation: string, id: string) => `ITEM#${organisation}#ID#${id}`,
+  itemBySerial: (organisation: string, serial: string) => `ITEM#${organisation}#SERIAL#${serial}`,
+  itemByAltCode: (organisation: string, code: string) => `ITEM#${organisation}#ALT#${code}`,
   sequence: (name: string) => `SEQ#${name}`,
   request: (id: string) => `REQ#${id}`,
+  /** The `by-number` index's key of a request. */
+  requestNumber: (organisation: string, number: string) => `${organisation}#${number}`,
 } as const;
 
 export const INDEX = { due: 'due', byNumber: 'by-number' } as const;

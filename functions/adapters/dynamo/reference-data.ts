@@ -1,22 +1,23 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Identifier } from '../../domain/identifiers.ts';
 import type { InstalledItem, Subscription } from '../../domain/installed-item.ts';
-import type { ReferenceStore } from '../../use-cases/ports.ts';
+import type { ReferenceStore, SmartcardIdentifier, SubscriptionIdentifier } from '../../use-cases/ports.ts';
 import { batchGetByPk } from './batch-get.ts';
 import { keys } from './keys.ts';
-import { sessionFromItem } from './sessions.ts';
+import { requestFromItem } from './requests.ts';
 
-export const subscriptionKey = (identifier: Identifier<'id' | 'number'>): string =>
-  identifier.field === 'id' ? keys.subscriptionById(identifier.value) : keys.subscriptionByNumber(identifier.value);
+export const subscriptionKey = (organisation: string, identifier: SubscriptionIdentifier): string =>
+  identifier.field === 'id'
+    ? keys.subscriptionById(organisation, identifier.value)
+    : keys.subscriptionByNumber(organisation, identifier.value);
 
-export const itemKey = (identifier: Identifier<'id' | 'serial_number' | 'alternative_code'>): string => {
+export const itemKey = (organisation: string, identifier: SmartcardIdentifier): string => {
   switch (identifier.field) {
     case 'id':
-      return keys.itemById(identifier.value);
+      return keys.itemById(organisation, identifier.value);
     case 'serial_number':
-      return keys.itemBySerial(identifier.value);
+      return keys.itemBySerial(organisation, identifier.value);
     case 'alternative_code':
-      return keys.itemByAltCode(identifier.value);
+      return keys.itemByAltCode(organisation, identifier.value);
   }
 };
 
@@ -27,19 +28,21 @@ const withoutKey = <T>(item: Record<string, unknown> | undefined): T | undefined
 };
 
 export const createReferenceStore = (client: DynamoDBDocumentClient, tableName: string): ReferenceStore => ({
-  async findSessionSubscriptionAndCard(tokenHash, subscription, item) {
-    const tokenPk = keys.token(tokenHash);
-    const subscriptionPk = subscription && subscriptionKey(subscription);
-    const itemPk = item && itemKey(item);
+  async findTarget(organisation, subscription, item, keyedRequestId) {
+    const subscriptionPk = subscriptionKey(organisation, subscription);
+    const itemPk = itemKey(organisation, item);
+    const requestPk = keyedRequestId === undefined ? undefined : keys.request(keyedRequestId);
     const found = await batchGetByPk(
       client,
       tableName,
-      [tokenPk, subscriptionPk, itemPk].filter((pk): pk is string => pk !== undefined),
+      [subscriptionPk, itemPk, requestPk].filter((pk): pk is string => pk !== undefined),
     );
+    const keyed = requestPk === undefined ? undefined : requestFromItem(found.get(requestPk));
     return {
-      session: sessionFromItem(found.get(tokenPk)),
-      subscription: subscriptionPk ? withoutKey<Subscription>(found.get(subscriptionPk)) : undefined,
-      item: itemPk ? withoutKey<InstalledItem>(found.get(itemPk)) : undefined,
+      subscription: withoutKey<Subscription>(found.get(subscriptionPk)),
+      item: withoutKey<InstalledItem>(found.get(itemPk)),
+      // Ids are derived from the organisation: another organisation's request cannot sit under this key.
+      keyed: keyed?.organisation === organisation ? keyed : undefined,
     };
   },
 });

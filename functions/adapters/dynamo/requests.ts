@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ProvisioningRequest } from '../../domain/provisioning-request.ts';
 import type { RequestStore } from '../../use-cases/ports.ts';
+import { isConditionFailure } from './conditional.ts';
 import { INDEX, keys, requestIdOf } from './keys.ts';
 
 /** One increasing sequence per name; ADD is atomic, so concurrent callers never share a value. */
@@ -28,7 +29,7 @@ export const nextInSequence = async (
   return String(Attributes?.value);
 };
 
-const INTERNAL = ['pk', 'dueShard', 'dueAt', 'leaseUntil', 'claimId'] as const;
+const INTERNAL = ['pk', 'numberKey', 'dueShard', 'dueAt', 'leaseUntil', 'claimId'] as const;
 
 export const requestFromItem = (item: Record<string, unknown> | undefined): ProvisioningRequest | undefined => {
   if (!item) return undefined;
@@ -37,60 +38,59 @@ export const requestFromItem = (item: Record<string, unknown> | undefined): Prov
   return request as ProvisioningRequest;
 };
 
-export const createRequestStore = (client: DynamoDBDocumentClient, tableName: string): RequestStore => ({
-  nextNumber: () => nextInSequence(client, tableName, 'provisioning-request-number'),
-
-  async create(request, due) {
-    try {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...request, pk: keys.request(request.id), dueShard: due.shard, dueAt: due.at.toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      // The SDK retries a put whose reply was lost; the retry then finds the item the first attempt wrote. Ids
-      // are 128 random bits, so an item with this id and number can only be that first attempt: it succeeded.
-      const { Item } = await client.send(
-        new GetCommand({ TableName: tableName, Key: { pk: keys.request(request.id) }, ConsistentRead: true }),
-      );
-      if (Item?.number !== request.number || Item?.createdAt !== request.createdAt) throw error;
-    }
-  },
-
-  async confirmIdempotency(id) {
-    await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: keys.request(id) },
-        UpdateExpression: 'SET idempotencyConfirmed = :yes',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':yes': true },
-      }),
-    );
-  },
-
-  async findById(id) {
+export const createRequestStore = (client: DynamoDBDocumentClient, tableName: string): RequestStore => {
+  const read = async (id: string) => {
     const { Item } = await client.send(
       new GetCommand({ TableName: tableName, Key: { pk: keys.request(id) }, ConsistentRead: true }),
     );
     return requestFromItem(Item);
-  },
+  };
+  const findById = async (organisation: string, id: string) => {
+    const request = await read(id);
+    return request?.organisation === organisation ? request : undefined;
+  };
 
-  async findByNumber(number) {
-    const { Items } = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.byNumber,
-        KeyConditionExpression: '#number = :number',
-        ExpressionAttributeNames: { '#number': 'number' },
-        ExpressionAttributeValues: { ':number': number },
-        Limit: 1,
-      }),
-    );
-    const pk = Items?.[0]?.pk as string | undefined;
-    return pk === undefined ? undefined : this.findById(requestIdOf(pk));
-  },
-});
+  return {
+    nextNumber: () => nextInSequence(client, tableName, 'provisioning-request-number'),
+
+    async create(request, due) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...request,
+              pk: keys.request(request.id),
+              numberKey: keys.requestNumber(request.organisation, request.number),
+              dueShard: due.shard,
+              dueAt: due.at.toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // The SDK retries a put whose reply was lost, and the retry finds the item the first attempt wrote: the
+        // same number and creation instant can only be that attempt. Anything else is another create's request.
+        const stored = await read(request.id);
+        return stored?.number === request.number && stored.createdAt === request.createdAt ? 'created' : 'exists';
+      }
+    },
+
+    findById,
+
+    async findByNumber(organisation, number) {
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: INDEX.byNumber,
+          KeyConditionExpression: 'numberKey = :key',
+          ExpressionAttributeValues: { ':key': keys.requestNumber(organisation, number) },
+        }),
+      );
+      const pk = Items?.[0]?.pk as string | undefined;
+      return pk === undefined ? undefined : findById(organisation, requestIdOf(pk));
+    },
+  };
+};

@@ -10,13 +10,21 @@ import type { Session } from '../../domain/session.ts';
 import type { SessionStore } from '../../use-cases/ports.ts';
 import { epochSeconds, keys } from './keys.ts';
 
-export type SessionItem = { pk: string; user: Session['user']; unit: Session['unit']; lastUsedAt: string; ttl: number };
+export type SessionItem = {
+  pk: string;
+  organisation: string;
+  user: Session['user'];
+  unit: Session['unit'];
+  lastUsedAt: string;
+  ttl: number;
+};
 
 const ttlFor = (lastUsedAt: Date) =>
   epochSeconds(new Date(lastUsedAt.getTime() + TOKEN_IDLE_MS + TOKEN_TOUCH_INTERVAL_MS));
 
 export const sessionItem = (tokenHash: string, session: Session): SessionItem => ({
   pk: keys.token(tokenHash),
+  organisation: session.organisation,
   user: session.user,
   unit: session.unit,
   lastUsedAt: session.lastUsedAt.toISOString(),
@@ -25,6 +33,7 @@ export const sessionItem = (tokenHash: string, session: Session): SessionItem =>
 
 export const sessionFromItem = (item: Record<string, unknown> | undefined): Session | undefined =>
   item && {
+    organisation: item.organisation as string,
     user: item.user as Session['user'],
     unit: item.unit as Session['unit'],
     lastUsedAt: new Date(item.lastUsedAt as string),
@@ -32,7 +41,10 @@ export const sessionFromItem = (item: Record<string, unknown> | undefined): Sess
 
 export const createSessionStore = (client: DynamoDBDocumentClient, tableName: string): SessionStore => ({
   async find(tokenHash) {
-    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { pk: keys.token(tokenHash) } }));
+    // Strongly consistent: a token released a moment ago must already be refused.
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: { pk: keys.token(tokenHash) }, ConsistentRead: true }),
+    );
     return sessionFromItem(Item);
   },
   async save(tokenHash, session) {
