@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { ApiError } from './errors.ts';
 import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
-import { CRM_FIELDS, type CrmProvisioningRequest } from './provisioning-request.ts';
+import { type CrmField, parseFieldsSet } from './fields-set.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** The query of `GET /provisioning/provisioning_requests/show` (token checked before this). */
@@ -16,7 +16,7 @@ export const REQUEST_IDENTIFIER_FIELDS = ['id', 'number'] as const;
 
 export type ShowQuery = {
   identifier: Identifier<(typeof REQUEST_IDENTIFIER_FIELDS)[number]>;
-  fields?: (keyof CrmProvisioningRequest)[];
+  fields?: CrmField[];
 };
 
 export const parseShowQuery = (query: unknown): ShowQuery => {
@@ -37,23 +37,6 @@ export const parseShowQuery = (query: unknown): ShowQuery => {
     );
   }
   if (parsed.fields_set === undefined) return { identifier };
-  const fields = parsed.fields_set.split(',').map((f) => f.trim());
-  const unknown = fields.find((f) => !(CRM_FIELDS as readonly string[]).includes(f));
-  if (unknown !== undefined) {
-    throw new ApiError(
-      'INVALID_VALUE',
-      'A parameter has a value that is not allowed.',
-      `fields_set: ${unknown} is not a field`,
-    );
-  }
-  return { identifier, fields: fields as (keyof CrmProvisioningRequest)[] };
+  return { identifier, fields: parseFieldsSet(parsed.fields_set) };
 };
 
-/** Keeps only the selected fields, in CRM.COM's order. */
-export const selectFields = (
-  view: CrmProvisioningRequest,
-  fields: (keyof CrmProvisioningRequest)[] | undefined,
-): Partial<CrmProvisioningRequest> =>
-  fields === undefined
-    ? view
-    : Object.fromEntries(CRM_FIELDS.filter((f) => fields.includes(f)).map((f) => [f, view[f]]));

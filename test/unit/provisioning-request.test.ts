@@ -13,6 +13,7 @@ const user = SEED_DATA.log_information.created_by_user;
 
 const pending = (overrides: Partial<ProvisioningRequest> = {}): ProvisioningRequest => ({
   id: 'D62E639909C64F648AF480C66BF59FF9',
+  organisation: 'CRMDEMO',
   number: '18579',
   priority: 'REGULAR',
   processImmediately: false,

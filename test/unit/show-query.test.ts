@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/domain/errors.ts';
 import { toCrmView } from '../../functions/domain/provisioning-request.ts';
-import { parseShowQuery, selectFields } from '../../functions/domain/show-query.ts';
+import { selectFields } from '../../functions/domain/fields-set.ts';
+import { parseShowQuery } from '../../functions/domain/show-query.ts';
 import { SEED_DATA } from '../helpers/api-client.ts';
 
 const TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
@@ -68,6 +69,7 @@ describe('selectFields', () => {
   const view = toCrmView(
     {
       id: SEED_DATA.id,
+      organisation: 'CRMDEMO',
       number: SEED_DATA.number,
       priority: 'REGULAR',
       processImmediately: false,
