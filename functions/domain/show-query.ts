@@ -1,8 +1,8 @@
 // A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
 import * as z from 'zod';
 import { ApiError } from './errors.ts';
-import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
 import { type CrmField, parseFieldsSet } from './fields-set.ts';
+import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** The query of `GET /provisioning/provisioning_requests/show` (token checked before this). */
@@ -39,4 +39,3 @@ export const parseShowQuery = (query: unknown): ShowQuery => {
   if (parsed.fields_set === undefined) return { identifier };
   return { identifier, fields: parseFieldsSet(parsed.fields_set) };
 };
-

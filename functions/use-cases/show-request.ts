@@ -1,6 +1,6 @@
 import { ApiError } from '../domain/errors.ts';
-import { toCrmView } from '../domain/provisioning-request.ts';
 import { selectFields } from '../domain/fields-set.ts';
+import { toCrmView } from '../domain/provisioning-request.ts';
 import { parseShowQuery } from '../domain/show-query.ts';
 import { authenticate } from './authenticate.ts';
 import type { RequestStore, SessionStore } from './ports.ts';

@@ -76,7 +76,8 @@ const only = (functions: readonly DeployedFunction[], trigger: string): Deployed
 };
 
 beforeAll(async () => {
-  stage = synthesizeStage('dev');
+  // A configured site, so that the stage deploys with its processing on; its headend is the simulator.
+  stage = synthesizeStage('dev', { headend: { protocol: 'generic', url: 'https://headend.bundle-test.invalid' } });
   const { templates, functions } = stage;
   api = only(
     functions.filter((fn) => apiRoutesOf(templates, fn).length > 0),

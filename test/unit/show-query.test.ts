@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/domain/errors.ts';
-import { toCrmView } from '../../functions/domain/provisioning-request.ts';
 import { selectFields } from '../../functions/domain/fields-set.ts';
+import { toCrmView } from '../../functions/domain/provisioning-request.ts';
 import { parseShowQuery } from '../../functions/domain/show-query.ts';
 import { SEED_DATA } from '../helpers/api-client.ts';
 

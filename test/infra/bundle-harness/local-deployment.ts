@@ -91,7 +91,7 @@ const tableDefinition = (name: string, properties: Record<string, unknown>): Cre
   } as CreateTableCommandInput;
 };
 
-/** A URL on a `.invalid` host: a stage's placeholder for the CA headend (infra/stages.ts), never resolvable. */
+/** A URL on a `.invalid` host: the test site's headend (bundles.test.ts), never resolvable, stood in for by the simulator. */
 const isPlaceholderUrl = (value: string) => {
   try {
     return new URL(value).hostname.endsWith('.invalid');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addStage } from '../../../infra/service.ts';
+import type { SiteConfig } from '../../../infra/site-config.ts';
 import { stageConfig } from '../../../infra/stages.ts';
 import { type CfnTemplate, resourcesOfType, type Templates } from './cloudformation.ts';
 
@@ -65,10 +66,10 @@ const publishedDirectories = (outdir: string): Map<string, string> => {
  * outside the repository, so that a bundle can resolve nothing from the project's node_modules. CDK's built-in
  * CloudFormation validation is off (its engine takes seconds to start); CI runs cfn-lint on the templates.
  */
-export const synthesizeStage = (stageName: string): SynthesizedStage => {
+export const synthesizeStage = (stageName: string, site: SiteConfig): SynthesizedStage => {
   const outdir = mkdtempSync(join(tmpdir(), 'clear-pin-bundles-'));
   const app = new App({ outdir, context: cdkContext, builtinCloudFormationValidation: false });
-  addStage(app, stageConfig(stageName));
+  addStage(app, stageConfig(stageName, site));
   const assembly = app.synth();
   const templates: Record<string, CfnTemplate> = Object.fromEntries(
     assembly.stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]),
