@@ -1,157 +1,118 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createFaultGate, type FaultGate, type HeadendFaults, parseFaults } from './headend-simulator/faults.ts';
+import { createGenericProtocol, type GenericSimulatorControls } from './headend-simulator/generic.ts';
+import { type Protocol, readBody, reply } from './headend-simulator/http.ts';
+import {
+  type CagSimulatorControls,
+  type CagSimulatorOptions,
+  createCagProtocol,
+  DEFAULT_CAG_SETTINGS,
+} from './headend-simulator/nagra-cag.ts';
 
-export type HeadendFaults = {
-  /** Added before every command is answered. */
-  latencyMs?: number;
-  /** Share of commands answered 503, 0..1. */
-  failRate?: number;
-  /** Accept commands but never answer them. */
-  timeout?: boolean;
-  /** Commands above this many in any sliding second are answered 429. */
-  rateLimitPerSecond?: number;
-  /** Connections are reset. */
-  down?: boolean;
-};
+export type { HeadendFaults } from './headend-simulator/faults.ts';
+export {
+  type CagCommandAnswer,
+  type CagDeviceAnswer,
+  type CagRefusal,
+  type CagSimulatorSettings,
+  DEFAULT_CAG_SETTINGS,
+} from './headend-simulator/nagra-cag.ts';
 
-export type HeadendSimulatorOptions = {
+/**
+ * The CA headend simulator (SPEC §4), for tests and the local stack: the `generic` protocol (`POST /commands`,
+ * idempotent on `transaction_id`) or `nagra-cag` (a Keycloak-style token endpoint and the CAG PIN reset), with the
+ * faults of §4.1 on the command endpoint. Admin endpoints, both protocols: `GET /admin/stats`,
+ * `GET|PUT /admin/faults`, `POST /admin/reset`. CAG only: `GET|PUT /admin/token-faults`,
+ * `PUT|DELETE /admin/devices/{deviceId}`, `POST /admin/refuse-next` (`{"count", "as": 401 | 403 | "99999:403"}`),
+ * `POST /admin/revoke-tokens`.
+ */
+
+type CommonOptions = {
   port?: number;
   host?: string;
-  secret?: string;
+  /** Smartcard CA ids (CAG: device ids) the headend knows. */
   knownCards?: string[];
+  /** Faults of the command endpoint (CAG: the PIN call). */
   faults?: HeadendFaults;
   /** Decides which calls fail under `failRate`; inject for deterministic tests. */
   random?: () => number;
 };
 
-export interface HeadendSimulator {
+export type HeadendSimulatorOptions = CommonOptions & { protocol?: 'generic'; secret?: string };
+
+export type CagHeadendSimulatorOptions = CommonOptions & CagSimulatorOptions & { protocol: 'nagra-cag' };
+
+interface SimulatorBase {
+  /** The base URL: generic commands go to `${url}/commands`, CAG calls to `${url}/cag/v1/…`. */
   url: string;
   port: number;
   setFaults(faults: HeadendFaults): void;
-  /** How many times the command of this transaction was executed (0 or 1 for a correct headend). */
-  executions(transactionId: string): number;
-  totalExecutions(): number;
-  maxExecutionsPerTransaction(): number;
-  /** `POST /commands` calls received, faulted ones included. */
+  /** Command calls received (generic: `POST /commands`, CAG: the PIN call), faulted ones included. */
   callsReceived(): number;
-  /** The most `POST /commands` calls open at the same time. */
+  /** The most command calls open at the same time. */
   maxInFlight(): number;
-  /** Forgets results and counters and restores the faults given at start. */
+  /** Forgets results and counters and restores the faults and answers given at start (CAG tokens stay valid). */
   reset(): void;
   stop(): Promise<void>;
+}
+
+export interface HeadendSimulator extends SimulatorBase, GenericSimulatorControls {}
+
+export interface CagHeadendSimulator extends SimulatorBase, CagSimulatorControls {
+  /** The Keycloak-style token endpoint, `${url}/realms/{realm}/protocol/openid-connect/token`. */
+  tokenUrl: string;
 }
 
 export const DEFAULT_HEADEND_SECRET = 'local-headend-secret';
 export const DEFAULT_KNOWN_CARDS: readonly string[] = ['smrt200000', 'smrt200001'];
 
-const MAX_BODY_BYTES = 16 * 1024;
-const RATE_WINDOW_MS = 1000;
-const COMMAND_FIELDS = new Set(['command', 'transaction_id', 'smartcard_ca_id', 'priority']);
-const FAULT_FIELDS = new Set(['latencyMs', 'failRate', 'timeout', 'rateLimitPerSecond', 'down']);
-
-type Reply = { status: number; body: Record<string, unknown> };
-type Command = { transactionId: string; smartcardCaId: string };
-
-export async function startHeadendSimulator(options: HeadendSimulatorOptions = {}): Promise<HeadendSimulator> {
-  const host = options.host ?? '127.0.0.1';
-  const secretDigest = digest(options.secret ?? DEFAULT_HEADEND_SECRET);
-  const knownCards = new Set(options.knownCards ?? DEFAULT_KNOWN_CARDS);
+export function startHeadendSimulator(options?: HeadendSimulatorOptions): Promise<HeadendSimulator>;
+export function startHeadendSimulator(options: CagHeadendSimulatorOptions): Promise<CagHeadendSimulator>;
+export function startHeadendSimulator(
+  options: HeadendSimulatorOptions | CagHeadendSimulatorOptions,
+): Promise<HeadendSimulator | CagHeadendSimulator>;
+export async function startHeadendSimulator(
+  options: HeadendSimulatorOptions | CagHeadendSimulatorOptions = {},
+): Promise<HeadendSimulator | CagHeadendSimulator> {
   const random = options.random ?? Math.random;
-  const initialFaults = { ...options.faults };
+  const knownCards = options.knownCards ?? DEFAULT_KNOWN_CARDS;
   // Aborts pending latency sleeps so stop() leaves no timers behind.
   const lifetime = new AbortController();
-
-  let faults: HeadendFaults = { ...initialFaults };
-  const results = new Map<string, Reply>();
-  const executionCounts = new Map<string, number>();
-  let admittedAt: number[] = [];
-  let calls = 0;
-  let inFlight = 0;
-  let maxInFlight = 0;
-
-  function overRate(limit: number): boolean {
-    const now = Date.now();
-    admittedAt = admittedAt.filter((at) => at > now - RATE_WINDOW_MS);
-    if (admittedAt.length >= limit) return true;
-    admittedAt.push(now);
-    return false;
+  const gate = createFaultGate(options.faults, random, lifetime.signal);
+  if (options.protocol === 'nagra-cag') {
+    const token = createFaultGate(options.tokenFaults, random, lifetime.signal);
+    const cag = createCagProtocol(options, knownCards, { pin: gate, token });
+    const base = await serve(cag, gate, lifetime, options);
+    return { ...base, tokenUrl: `${base.url}${cag.keycloakPath}`, ...cag.controls };
   }
+  const generic = createGenericProtocol({ secret: options.secret ?? DEFAULT_HEADEND_SECRET, knownCards }, gate);
+  return { ...(await serve(generic, gate, lifetime, options)), ...generic.controls };
+}
 
-  function execute(command: Command): Reply {
-    executionCounts.set(command.transactionId, (executionCounts.get(command.transactionId) ?? 0) + 1);
-    if (knownCards.has(command.smartcardCaId)) {
-      return {
-        status: 200,
-        body: { result: 'ACCEPTED', reference_number: randomUUID().replaceAll('-', '').toUpperCase() },
-      };
-    }
-    return {
-      status: 422,
-      body: {
-        result: 'REJECTED',
-        error_code: 'UNKNOWN_SMARTCARD',
-        error_description: `The headend does not know the smartcard CA id ${command.smartcardCaId}.`,
-      },
-    };
-  }
+/** The HTTP server around one protocol: its endpoints first, then the admin endpoints both protocols share. */
+async function serve(
+  protocol: Protocol,
+  gate: FaultGate,
+  lifetime: AbortController,
+  options: CommonOptions,
+): Promise<SimulatorBase> {
+  const host = options.host ?? '127.0.0.1';
 
-  async function handleCommand(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    calls += 1;
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.once('close', () => {
-      inFlight -= 1;
-    });
-    const active = faults;
-    if (active.down) {
-      req.socket.resetAndDestroy();
-      return;
-    }
-    // Left unanswered on purpose; stop() closes such connections.
-    if (active.timeout) return;
-    const limited = active.rateLimitPerSecond !== undefined && overRate(active.rateLimitPerSecond);
-    const raw = await readBody(req);
-    if (active.latencyMs !== undefined && active.latencyMs > 0) {
-      try {
-        await sleep(active.latencyMs, undefined, { signal: lifetime.signal });
-      } catch {
-        return;
-      }
-    }
-    if (limited) return reply(res, 429, { result: 'RATE_LIMITED' });
-    if (active.failRate !== undefined && active.failRate > 0 && random() < active.failRate) {
-      return reply(res, 503, { result: 'UNAVAILABLE' });
-    }
-    if (!authorized(req.headers.authorization, secretDigest)) return reply(res, 401, { result: 'UNAUTHORIZED' });
-    if (raw === undefined) return reply(res, 413, { result: 'BAD_REQUEST', error_description: 'Body too large.' });
-    const parsed = parseCommand(raw);
-    if (typeof parsed === 'string') return reply(res, 400, { result: 'BAD_REQUEST', error_description: parsed });
-    let result = results.get(parsed.transactionId);
-    if (result === undefined) {
-      result = execute(parsed);
-      results.set(parsed.transactionId, result);
-    }
-    return reply(res, result.status, result.body);
+  function reset(): void {
+    gate.reset();
+    protocol.reset();
   }
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (path === '/admin/stats' && req.method === 'GET') {
-      return reply(res, 200, {
-        calls,
-        executions: totalExecutions(),
-        maxExecutionsPerTransaction: maxExecutionsPerTransaction(),
-        maxInFlight,
-      });
-    }
-    if (path === '/admin/faults' && req.method === 'GET') return reply(res, 200, { ...faults });
+    if (path === '/admin/stats' && req.method === 'GET') return reply(res, 200, protocol.stats());
+    if (path === '/admin/faults' && req.method === 'GET') return reply(res, 200, gate.faults());
     if (path === '/admin/faults' && req.method === 'PUT') {
       const raw = await readBody(req);
       const parsed = raw === undefined ? 'Body too large.' : parseFaults(raw);
       if (typeof parsed === 'string') return reply(res, 400, { result: 'BAD_REQUEST', error_description: parsed });
-      faults = parsed;
-      return reply(res, 200, { ...faults });
+      gate.setFaults(parsed);
+      return reply(res, 200, gate.faults());
     }
     if (path === '/admin/reset' && req.method === 'POST') {
       reset();
@@ -161,35 +122,9 @@ export async function startHeadendSimulator(options: HeadendSimulatorOptions = {
     return reply(res, 404, { result: 'NOT_FOUND' });
   }
 
-  function totalExecutions(): number {
-    let total = 0;
-    for (const count of executionCounts.values()) total += count;
-    return total;
-  }
-
-  function maxExecutionsPerTransaction(): number {
-    let max = 0;
-    for (const count of executionCounts.values()) max = Math.max(max, count);
-    return max;
-  }
-
-  function reset(): void {
-    faults = { ...initialFaults };
-    results.clear();
-    executionCounts.clear();
-    admittedAt = [];
-    calls = 0;
-    maxInFlight = inFlight;
-  }
-
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://headend').pathname;
-    const handled =
-      path === '/commands'
-        ? req.method === 'POST'
-          ? handleCommand(req, res)
-          : Promise.resolve(reply(res, 405, { result: 'METHOD_NOT_ALLOWED' }))
-        : handleAdmin(req, res, path);
+    const handled = protocol.route(req, res, path) ?? handleAdmin(req, res, path);
     handled.catch(() => {
       // The client went away mid-request; there is nobody left to answer.
       if (!res.headersSent && !res.destroyed) reply(res, 500, { result: 'INTERNAL_ERROR' });
@@ -208,14 +143,9 @@ export async function startHeadendSimulator(options: HeadendSimulatorOptions = {
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    setFaults(next) {
-      faults = { ...next };
-    },
-    executions: (transactionId) => executionCounts.get(transactionId) ?? 0,
-    totalExecutions,
-    maxExecutionsPerTransaction,
-    callsReceived: () => calls,
-    maxInFlight: () => maxInFlight,
+    setFaults: (faults) => gate.setFaults(faults),
+    callsReceived: () => gate.calls(),
+    maxInFlight: () => gate.maxInFlight(),
     reset,
     stop() {
       lifetime.abort();
@@ -228,91 +158,54 @@ export async function startHeadendSimulator(options: HeadendSimulatorOptions = {
   };
 }
 
-function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** The body as text, or undefined when it is larger than MAX_BODY_BYTES (read to the end regardless). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size <= MAX_BODY_BYTES ? Buffer.concat(chunks).toString('utf8') : undefined;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-// Comparing digests keeps the comparison constant-time and the lengths equal whatever the caller sent.
-function authorized(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
-}
-
-function parseJsonObject(raw: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command, or a description of what is wrong with the body. */
-function parseCommand(raw: string): Command | string {
-  const body = parseJsonObject(raw);
-  if (body === undefined) return 'The body is not a JSON object.';
-  const unknown = Object.keys(body).find((key) => !COMMAND_FIELDS.has(key));
-  if (unknown !== undefined) return `Unknown field ${unknown}.`;
-  if (body.command !== 'CLEAR_PIN') return 'command must be CLEAR_PIN.';
-  if (typeof body.transaction_id !== 'string' || body.transaction_id === '') {
-    return 'transaction_id must be a non-empty string.';
-  }
-  if (typeof body.smartcard_ca_id !== 'string' || body.smartcard_ca_id === '') {
-    return 'smartcard_ca_id must be a non-empty string.';
-  }
-  if (body.priority !== 'REGULAR' && body.priority !== 'EXPRESS') return 'priority must be REGULAR or EXPRESS.';
-  return { transactionId: body.transaction_id, smartcardCaId: body.smartcard_ca_id };
-}
-
-/** The faults, or a description of what is wrong with the body. */
-function parseFaults(raw: string): HeadendFaults | string {
-  const body = parseJsonObject(raw);
-  if (body === undefined) return 'The body is not a JSON object.';
-  const unknown = Object.keys(body).find((key) => !FAULT_FIELDS.has(key));
-  if (unknown !== undefined) return `Unknown fault ${unknown}.`;
-  const { latencyMs, failRate, timeout, rateLimitPerSecond, down } = body;
-  if (latencyMs !== undefined && !(typeof latencyMs === 'number' && latencyMs >= 0 && Number.isFinite(latencyMs))) {
-    return 'latencyMs must be a number of milliseconds, 0 or more.';
-  }
-  if (failRate !== undefined && !(typeof failRate === 'number' && failRate >= 0 && failRate <= 1)) {
-    return 'failRate must be a number from 0 to 1.';
-  }
-  if (rateLimitPerSecond !== undefined && !(typeof rateLimitPerSecond === 'number' && rateLimitPerSecond >= 0)) {
-    return 'rateLimitPerSecond must be a number, 0 or more.';
-  }
-  if (timeout !== undefined && typeof timeout !== 'boolean') return 'timeout must be true or false.';
-  if (down !== undefined && typeof down !== 'boolean') return 'down must be true or false.';
-  return body as HeadendFaults;
+/** A positive number of seconds from the environment, or undefined when unset. */
+function secondsFromEnv(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new Error(`${name} must be a positive number of seconds`);
+  return seconds;
 }
 
 if (import.meta.main) {
-  const simulator = await startHeadendSimulator({
-    port: Number(process.env.HEADEND_PORT ?? 4010),
-    secret: process.env.HEADEND_SECRET ?? DEFAULT_HEADEND_SECRET,
-    knownCards: process.env.HEADEND_KNOWN_CARDS?.split(',')
+  const env = process.env;
+  const protocol = env.HEADEND_PROTOCOL ?? 'generic';
+  const common = {
+    port: Number(env.HEADEND_PORT ?? 4010),
+    knownCards: env.HEADEND_KNOWN_CARDS?.split(',')
       .map((card) => card.trim())
       .filter((card) => card !== ''),
-  });
-  console.log(`Headend simulator listening on ${simulator.url}`);
+  };
+  let simulator: SimulatorBase;
+  if (protocol === 'nagra-cag') {
+    const defaults = DEFAULT_CAG_SETTINGS;
+    const settings = {
+      clientId: env.HEADEND_CAG_CLIENT_ID ?? defaults.clientId,
+      username: env.HEADEND_CAG_USERNAME ?? defaults.username,
+      password: env.HEADEND_CAG_PASSWORD ?? defaults.password,
+      casInstanceName: env.HEADEND_CAG_CAS_INSTANCE ?? defaults.casInstanceName,
+      tenantId: env.HEADEND_CAG_TENANT_ID ?? defaults.tenantId,
+      operator: env.HEADEND_CAG_OPERATOR ?? defaults.operator,
+    };
+    const cag = await startHeadendSimulator({
+      ...common,
+      ...settings,
+      protocol,
+      accessTokenSeconds: secondsFromEnv('HEADEND_CAG_ACCESS_TOKEN_SECONDS'),
+      refreshTokenSeconds: secondsFromEnv('HEADEND_CAG_REFRESH_TOKEN_SECONDS'),
+    });
+    console.log(`Headend simulator (nagra-cag) listening on ${cag.url}, token endpoint ${cag.tokenUrl}`);
+    console.log(
+      `CAS instance ${settings.casInstanceName}, tenant ${settings.tenantId}, operator ${settings.operator}, ` +
+        `client ${settings.clientId}, user ${settings.username}`,
+    );
+    simulator = cag;
+  } else if (protocol === 'generic') {
+    simulator = await startHeadendSimulator({ ...common, secret: env.HEADEND_SECRET ?? DEFAULT_HEADEND_SECRET });
+    console.log(`Headend simulator listening on ${simulator.url}`);
+  } else {
+    throw new Error(`HEADEND_PROTOCOL must be generic or nagra-cag, not ${protocol}`);
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void simulator.stop();

@@ -202,6 +202,9 @@ describe('secrets are compared in constant time', () => {
         .filter((f) => f.endsWith('.ts'))
         .map((f) => join(ROOT, 'functions', f)),
       join(ROOT, 'infra/local/headend-simulator.ts'),
+      ...readdirSync(join(ROOT, 'infra/local/headend-simulator'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(ROOT, 'infra/local/headend-simulator', f)),
     ];
     const secretish = /secret|password|passwd|digest|bearer|authorization|token|hash/i;
     const literal = /^(?:'[^']*'|"[^"]*"|`[^`]*`|undefined|null|true|false|\d+|typeof\b.*)$/;
@@ -227,7 +230,7 @@ describe('secrets are compared in constant time', () => {
     expect(offences).toEqual([]);
     const credentials = readFileSync(join(ROOT, 'functions/domain/credentials.ts'), 'utf8');
     expect(credentials).toMatch(/timingSafeEqual\(/);
-    const simulator = readFileSync(join(ROOT, 'infra/local/headend-simulator.ts'), 'utf8');
+    const simulator = readFileSync(join(ROOT, 'infra/local/headend-simulator/http.ts'), 'utf8');
     expect(simulator).toMatch(/timingSafeEqual\(digest\(/);
   });
 });
