@@ -28,7 +28,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 /**
  * Transient reasons a headend adapter reports: `UNAUTHORIZED` (our credential was refused: an operator
  * problem), `RATE_LIMITED`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED` (the invocation's own deadline),
- * `CONNECTION_ERROR`, `INVALID_RESPONSE`, `UNEXPECTED_STATUS`, `SECRET_UNAVAILABLE`.
+ * `CONNECTION_ERROR`, `INVALID_RESPONSE`, `UNEXPECTED_STATUS`, `SECRET_UNAVAILABLE`; for CAG also `TOKEN_UNAVAILABLE`
+ * (Keycloak unreachable) and `CAG_TRANSIENT` (a failed command whose code is one of the stage's transientCodes).
  */
 export type TransientReason = string;
 

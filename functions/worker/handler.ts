@@ -3,8 +3,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createRequestClaims } from '../adapters/dynamo/request-claims.ts';
+import { parseCagOperatorAccount } from '../adapters/headend/cag-token.ts';
 import { fixedCredential, secretsManagerCredential } from '../adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../adapters/headend/generic.ts';
+import { createCagHeadendClient } from '../adapters/headend/nagra-cag.ts';
 import { delayMessage, type WorkMessage } from '../adapters/work-queue.ts';
 import { derivedId } from '../domain/identifiers.ts';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
@@ -39,6 +41,24 @@ const headendFor = (config: WorkerEnvironment): HeadendClient => {
         secret: config.HEADEND_SECRET_ARN
           ? secretsManagerCredential(createSecretsManagerClient(), config.HEADEND_SECRET_ARN, (value) => value)
           : fixedCredential(config.HEADEND_SECRET ?? ''),
+      });
+    case 'nagra-cag':
+      return createCagHeadendClient({
+        ...caps,
+        baseUrl: config.HEADEND_URL as string,
+        casInstanceName: config.HEADEND_CAG_CAS_INSTANCE as string,
+        tenantId: config.HEADEND_CAG_TENANT_ID as string,
+        operator: config.HEADEND_CAG_OPERATOR as string,
+        tokenUrl: config.HEADEND_CAG_TOKEN_URL as string,
+        clientId: config.HEADEND_CAG_CLIENT_ID as string,
+        okCodes: config.HEADEND_CAG_OK_CODES,
+        transientCodes: config.HEADEND_CAG_TRANSIENT_CODES,
+        credential: config.HEADEND_SECRET_ARN
+          ? secretsManagerCredential(createSecretsManagerClient(), config.HEADEND_SECRET_ARN, parseCagOperatorAccount)
+          : fixedCredential({
+              username: config.HEADEND_CAG_USERNAME as string,
+              password: config.HEADEND_CAG_PASSWORD as string,
+            }),
       });
     default:
       // The stage's site has not configured a headend: CDK deploys it with this trigger off (SPEC §6).

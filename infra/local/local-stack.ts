@@ -7,6 +7,8 @@ import { type StageConfig, stageConfig } from '../stages.ts';
 import { loadReferenceData } from '../tools/reference-data.ts';
 import { type ApiHandler, startApiFront } from './api-front.ts';
 import {
+  type CagHeadendSimulator,
+  DEFAULT_CAG_SETTINGS,
   DEFAULT_HEADEND_SECRET,
   type HeadendFaults,
   type HeadendSimulator,
@@ -26,9 +28,29 @@ const timeoutMs = Object.fromEntries(
   Object.entries(stageConfig('dev').functions).map(([name, sizing]) => [name, sizing.timeoutSeconds * 1000]),
 ) as Record<keyof StageConfig['functions'], number>;
 
-export type LocalStackOptions = {
+/**
+ * The headend the worker talks to (SPEC §5): the simulator in either protocol, or an external headend whose
+ * settings (HEADEND_URL and the HEADEND_CAG_* or HEADEND_SECRET variables) the caller's environment gives.
+ */
+export type HeadendChoice =
+  | { protocol?: 'generic'; external?: false }
+  | { protocol: 'nagra-cag'; external?: false }
+  | { protocol: 'generic' | 'nagra-cag'; external: true };
+
+/** The simulator a choice starts: none for an external headend. */
+export type SimulatorOf<C extends HeadendChoice> = C extends { external: true }
+  ? undefined
+  : C extends { protocol: 'nagra-cag' }
+    ? CagHeadendSimulator
+    : HeadendSimulator;
+
+/** The smartcard CA ids of the demo data that the simulator knows; `smrt299999` it does not (SPEC §5). */
+export const DEMO_KNOWN_CARDS = ['smrt200000', 'smrt200001', 'smrt300000'];
+
+export type LocalStackOptions<C extends HeadendChoice = { protocol?: 'generic' }> = {
   /** API port; 0 picks a free one. */
   port?: number;
+  headend?: C;
   /** Where dynalite and fauxqs keep their data; in memory when absent. */
   dataDir?: string;
   headendFaults?: HeadendFaults;
@@ -42,9 +64,12 @@ export type LocalStackOptions = {
   apiTimeoutMs?: number;
 };
 
-export type LocalStack = {
+export type LocalStack<H = HeadendSimulator> = {
   apiUrl: string;
-  headend: HeadendSimulator;
+  headend: H;
+  /** Where the worker sends its commands, and in which protocol. */
+  headendProtocol: 'generic' | 'nagra-cag';
+  headendUrl: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
   tableName: string;
@@ -63,16 +88,15 @@ export type LocalStack = {
  * the SQS poller calling the worker and a timer calling the processing run — the deployed handler code,
  * configured through the same environment variables as in AWS.
  */
-export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+export const startLocalStack = async <C extends HeadendChoice = { protocol?: 'generic' }>(
+  options: LocalStackOptions<C> = {},
+): Promise<LocalStack<SimulatorOf<C>>> => {
   const dynamo = await startDynamo({ dataDir: options.dataDir && join(options.dataDir, 'dynamodb') });
   const queues = await startQueues({
     dataDir: options.dataDir && join(options.dataDir, 'sqs'),
     visibilityTimeoutSeconds: 30,
   });
-  const headend = await startHeadendSimulator({
-    knownCards: ['smrt200000', 'smrt200001', 'smrt300000'],
-    faults: options.headendFaults,
-  });
+  const { simulator, env: headendEnv } = await headendOf(options.headend, options.headendFaults);
   const names = { table: 'clear-pin-local-main' };
   await createTable(dynamo.endpoint, names.table);
 
@@ -82,8 +106,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     AWS_ENDPOINT_URL_SQS: queues.endpoint,
     TABLE_NAME: names.table,
     QUEUE_URL: queues.queueUrl,
-    HEADEND_URL: headend.url,
-    HEADEND_SECRET: DEFAULT_HEADEND_SECRET,
+    ...headendEnv,
     POWERTOOLS_SERVICE_NAME: 'clear-pin-local',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -136,7 +159,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   return {
     apiUrl: front.url,
-    headend,
+    headend: simulator as SimulatorOf<C>,
+    headendProtocol: process.env.HEADEND_PROTOCOL as 'generic' | 'nagra-cag',
+    headendUrl: process.env.HEADEND_URL as string,
     dynamoEndpoint: dynamo.endpoint,
     sqsEndpoint: queues.endpoint,
     tableName: names.table,
@@ -149,11 +174,46 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     stop: async () => {
       await Promise.all(background.map((b) => b.stop()));
       await front.stop();
-      await headend.stop();
+      await simulator?.stop();
       await queues.stop();
       await dynamo.stop();
       document.destroy();
       sqs.destroy();
+    },
+  };
+};
+
+/**
+ * Starts the simulator of the chosen protocol and answers the worker's environment for it; for an external headend,
+ * the settings already in the environment are used as they are (the worker's schema checks them at its start).
+ */
+const headendOf = async (
+  choice: HeadendChoice | undefined,
+  faults: HeadendFaults | undefined,
+): Promise<{ simulator?: HeadendSimulator | CagHeadendSimulator; env: Record<string, string> }> => {
+  const protocol = choice?.protocol ?? 'generic';
+  if (choice?.external) return { env: { HEADEND_PROTOCOL: protocol } };
+  if (protocol === 'generic') {
+    const simulator = await startHeadendSimulator({ knownCards: DEMO_KNOWN_CARDS, faults });
+    return {
+      simulator,
+      env: { HEADEND_PROTOCOL: protocol, HEADEND_URL: simulator.url, HEADEND_SECRET: DEFAULT_HEADEND_SECRET },
+    };
+  }
+  const simulator = await startHeadendSimulator({ protocol, knownCards: DEMO_KNOWN_CARDS, faults });
+  const settings = DEFAULT_CAG_SETTINGS;
+  return {
+    simulator,
+    env: {
+      HEADEND_PROTOCOL: protocol,
+      HEADEND_URL: simulator.url,
+      HEADEND_CAG_TOKEN_URL: simulator.tokenUrl,
+      HEADEND_CAG_CLIENT_ID: settings.clientId,
+      HEADEND_CAG_USERNAME: settings.username,
+      HEADEND_CAG_PASSWORD: settings.password,
+      HEADEND_CAG_CAS_INSTANCE: settings.casInstanceName,
+      HEADEND_CAG_TENANT_ID: settings.tenantId,
+      HEADEND_CAG_OPERATOR: settings.operator,
     },
   };
 };

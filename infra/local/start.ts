@@ -1,24 +1,34 @@
 import { join } from 'node:path';
-import { startLocalStack } from './local-stack.ts';
+import { type HeadendChoice, startLocalStack } from './local-stack.ts';
 
 /**
  * `npm start`: the whole service locally, data kept under `.local/` (git-ignored) so a restart loses nothing.
- * PORT overrides the API port; LOCAL_DATA_DIR the data folder.
+ * PORT overrides the API port; LOCAL_DATA_DIR the data folder; HEADEND_PROTOCOL picks the headend protocol
+ * (`generic` or `nagra-cag`), and HEADEND_URL an external headend instead of the simulator (SPEC §5).
  */
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.LOCAL_DATA_DIR ?? join(import.meta.dirname, '..', '..', '.local');
-const stack = await startLocalStack({ port, dataDir });
+const protocol = process.env.HEADEND_PROTOCOL ?? 'generic';
+if (protocol !== 'generic' && protocol !== 'nagra-cag') {
+  console.error(`HEADEND_PROTOCOL must be generic or nagra-cag, not "${protocol}"`);
+  process.exit(2);
+}
+const headend: HeadendChoice = { protocol, external: process.env.HEADEND_URL !== undefined };
+const stack = await startLocalStack({ port, dataDir, headend });
 
+const headendLine = stack.headend
+  ? `${stack.headendUrl}   simulator, ${protocol} (admin: GET /admin/stats, PUT /admin/faults)`
+  : `${stack.headendUrl}   external, ${protocol}`;
 console.log(`
 Clear-PIN provisioning service — local stack
   API             ${stack.apiUrl}
-  headend (sim)   ${stack.headend.url}   (admin: GET /admin/stats, PUT /admin/faults)
+  headend         ${headendLine}
   DynamoDB        ${stack.dynamoEndpoint}   table ${stack.tableName}
   SQS             ${stack.sqsEndpoint}   queue ${stack.queueUrl}
   data            ${dataDir}
 
-Demo credentials (organisation CRMDEMO): username MPAdministrator, password 1234
-Demo token: A7AD3752AC7B48099A80E62C8F0BE565
+Demo credentials: organisation CRMDEMO, username MPAdministrator, password 1234 (token A7AD3752AC7B48099A80E62C8F0BE565);
+                  organisation CRMOTHER, username OtherAdmin, password 5678
 
 Try:
   curl -s -X POST ${stack.apiUrl}/nagravision/provisioning_requests/clear_pin -H 'Content-Type: application/json' \\

@@ -1,5 +1,6 @@
 import type { HeadendClient, HeadendOutcome } from '../../use-cases/ports.ts';
 import type { Credential } from './credential.ts';
+import { connectionErrorCode, errorName, MAX_STORED_UNEXPECTED_BODY, parseObject } from './http-reply.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
 export type GenericHeadendOptions = {
@@ -13,9 +14,6 @@ export type GenericHeadendOptions = {
 };
 
 export const HEADEND_PROTOCOL_ERROR = 'HEADEND_PROTOCOL_ERROR';
-
-// The reply is stored on the provisioning request; an HTML error page from a proxy must not bloat the item.
-const MAX_STORED_UNEXPECTED_BODY = 2048;
 
 /**
  * The `generic` protocol of SPEC §4.1: `POST {url}/commands` with a bearer secret, idempotent on
@@ -109,30 +107,6 @@ function classify(status: number, request: string, response: string): HeadendOut
   return { kind: 'transient', reason: 'UNEXPECTED_STATUS', status };
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-// undici reports socket failures as TypeError('fetch failed') with the system error as `cause`.
-function connectionErrorCode(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string') {
-    return cause.code;
-  }
-  return errorName(error);
 }

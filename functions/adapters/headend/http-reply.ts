@@ -1,4 +1,4 @@
-/** Helpers the CAG adapter and its token cache share for reading HTTP replies and fetch failures. */
+/** Helpers the headend adapters and the CAG token cache share for reading HTTP replies and fetch failures. */
 
 // The reply is stored on the provisioning request; an HTML error page from a proxy must not bloat the item.
 export const MAX_STORED_UNEXPECTED_BODY = 2048;
