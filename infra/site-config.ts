@@ -48,6 +48,32 @@ const cagHeadend = z.strictObject({
   ...headendLimits,
 });
 
+const secretArn = z.string().startsWith('arn:aws', 'must be a Secrets Manager secret ARN');
+
+/** An HTTPS endpoint that receives every event of the stage, through an EventBridge API destination (SPEC §3.1). */
+const eventEndpoint = z.strictObject({
+  /** Names its rule, connection and alarm. */
+  name: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'must be 1–40 letters, digits or -'),
+  url: z.url({ protocol: /^https$/, error: required('an https URL') }),
+  /** The endpoint's credential, read from an existing secret (never written here). */
+  auth: z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({
+        type: z.literal('apiKey'),
+        header: text,
+        secretArn,
+        /** The secret's JSON field holding the key; the whole secret string when absent. */
+        jsonField: z.string().optional(),
+      }),
+      z.strictObject({ type: z.literal('basic'), username: text, secretArn, jsonField: z.string().optional() }),
+    ],
+    { error: 'type must be "apiKey" or "basic"' },
+  ),
+  /** Most invocations per second EventBridge makes to it. */
+  ratePerSecond: z.int().min(1).max(300).optional(),
+});
+
 export const siteConfigSchema = z.strictObject({
   headend: z.discriminatedUnion('protocol', [genericHeadend, cagHeadend], {
     error: 'protocol must be "generic" or "nagra-cag"',
@@ -57,6 +83,7 @@ export const siteConfigSchema = z.strictObject({
       error: 'must be {"email": "…"} or {"topicArn": "arn:aws:sns:…"}',
     })
     .optional(),
+  events: z.strictObject({ endpoints: z.array(eventEndpoint) }).optional(),
   /** Existing subnets for the worker, when the headend is only reachable from a private network. */
   network: z
     .strictObject({
@@ -89,6 +116,7 @@ export type SiteConfig = z.output<typeof partialSiteConfig>;
 export type HeadendSite = z.output<typeof siteConfigSchema>['headend'];
 export type AlarmDestination = NonNullable<SiteConfig['alarms']>;
 export type NetworkSite = NonNullable<SiteConfig['network']>;
+export type EventEndpoint = NonNullable<SiteConfig['events']>['endpoints'][number];
 
 export class SiteConfigError extends Error {
   constructor(source: string, problems: string[]) {

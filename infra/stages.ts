@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { AlarmDestination, HeadendSite, NetworkSite, SiteConfig } from './site-config.ts';
+import type { AlarmDestination, EventEndpoint, HeadendSite, NetworkSite, SiteConfig } from './site-config.ts';
 
 export type FunctionSizing = { readonly memoryMb: number; readonly timeoutSeconds: number };
 
@@ -43,6 +43,10 @@ export type StageConfig = {
   };
   /** Existing subnets the worker runs in (site configuration), when the headend is on a private network. */
   readonly network?: NetworkSite;
+  /** HTTPS endpoints that receive the stage's events (site configuration). */
+  readonly eventEndpoints: readonly EventEndpoint[];
+  /** How long the stage's event bus keeps its events for a replay. */
+  readonly eventArchiveDays: number;
   readonly alarms: {
     /** Where alarm notifications go (site configuration): an email on the stage's topic, or an existing topic. */
     readonly destination?: AlarmDestination;
@@ -80,6 +84,8 @@ const dev: StageConfig = {
     deadlineHours: 24,
   },
   alarms: { oldestDueMinutes: 10, headendErrorRatePercent: 20 },
+  eventEndpoints: [],
+  eventArchiveDays: 7,
   removalPolicy: RemovalPolicy.DESTROY,
   deletionProtection: false,
 };
@@ -104,6 +110,7 @@ const prod: StageConfig = {
   resourcePrefix: 'clear-pin-prod',
   serviceName: 'clear-pin-prod',
   logRetention: RetentionDays.THREE_MONTHS,
+  eventArchiveDays: 30,
   apiThrottling: { rateLimit: 100, burstLimit: 200 },
   worker: { batchSize: 10, maxConcurrency: 5 },
   headend: { ...dev.headend, maxConcurrency: 20, maxPerSecond: 50 },
@@ -150,6 +157,7 @@ export const stageConfig = (name: string, site: SiteConfig = {}): StageConfig =>
     ...base,
     headend: { ...base.headend, ...definedOnly(limits), site: headend },
     network: site.network,
+    eventEndpoints: site.events?.endpoints ?? [],
     alarms: { ...base.alarms, destination: site.alarms },
   };
   validateStage(config);
@@ -170,6 +178,9 @@ export const missingSiteSettings = (config: StageConfig): string[] => [
     ? []
     : ['alarms: no alarm destination, so alarms reach the stage topic, to which nobody is subscribed']),
 ];
+
+/** The `source` of the stage's events (SPEC §3.1). */
+export const eventSource = (config: Pick<StageConfig, 'name'>): string => `clear-pin.${config.name}`;
 
 /**
  * The stage's headend caps shared out over the worker instances: the event source never runs more than

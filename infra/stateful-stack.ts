@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ServiceTable } from './constructs/service-table.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
-import type { StageConfig } from './stages.ts';
+import { eventSource, type StageConfig } from './stages.ts';
+import { TABLE_INDEXES } from './table-schema.ts';
 
 export type StatefulStackProps = StackProps & { readonly stage: StageConfig };
 
@@ -15,6 +17,7 @@ export class StatefulStack extends Stack {
   readonly table: ServiceTable;
   readonly workQueue: WorkQueue;
   readonly headendSecret: Secret;
+  readonly eventBus: EventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -27,10 +30,7 @@ export class StatefulStack extends Stack {
       tableName: `${stage.resourcePrefix}-main`,
       partitionKey: 'pk',
       timeToLiveAttribute: 'ttl',
-      indexes: [
-        { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' },
-        { name: 'by-number', partitionKey: 'numberKey' },
-      ],
+      indexes: TABLE_INDEXES,
       ...lifecycle,
     });
 
@@ -53,6 +53,15 @@ export class StatefulStack extends Stack {
         'The credential is issued by the headend operator, not by us: it cannot be rotated by a Lambda here. It is replaced with put-secret-value when the headend issues a new one, and the worker re-reads it within 5 minutes (no deploy needed).',
     });
 
+    // The stage's events (SPEC §3.1) live here with the data: integrators' own rules on the bus outlive a redeploy of
+    // the code. The archive lets an operator replay what a consumer missed.
+    this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${stage.resourcePrefix}-events` });
+    this.eventBus.archive('EventArchive', {
+      description: `Every event of stage ${stage.name}, for replays`,
+      eventPattern: { source: [eventSource(stage)] },
+      retention: Duration.days(stage.eventArchiveDays),
+    });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Main DynamoDB table' });
     new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queue.queueUrl, description: 'SQS work queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
@@ -63,6 +72,10 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueArn', {
       value: this.workQueue.deadLetterQueue.queueArn,
       description: 'ARN of the work queue DLQ, for the redrive',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: `Events of final states, source ${eventSource(stage)}`,
     });
     new CfnOutput(this, 'HeadendSecretArn', {
       value: this.headendSecret.secretArn,

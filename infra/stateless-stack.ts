@@ -2,18 +2,26 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { apiEnvironment, processingRunEnvironment, workerEnvironment } from '../functions/platform/environment.ts';
 import { CrmRestApi } from './constructs/crm-rest-api.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
+import { EventDeliveries } from './constructs/event-deliveries.ts';
 import { ServiceFunction } from './constructs/service-function.ts';
 import { ServiceMonitoring } from './constructs/service-monitoring.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
 import { API_STAGE_NAME, ROUTES } from './contract/routes.ts';
 import type { HeadendSite } from './site-config.ts';
-import { dispatchLimitPerRun, processingRunBudgetMs, type StageConfig, workerHeadendCaps } from './stages.ts';
+import {
+  dispatchLimitPerRun,
+  eventSource,
+  processingRunBudgetMs,
+  type StageConfig,
+  workerHeadendCaps,
+} from './stages.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
 export type StatelessStackProps = StackProps & { readonly stage: StageConfig; readonly stateful: StatefulStack };
@@ -33,29 +41,37 @@ export class StatelessStack extends Stack {
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { stage, stateful } = props;
-    const { table, workQueue, headendSecret } = stateful;
+    const { table, workQueue, headendSecret, eventBus } = stateful;
     const runtime = {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: stage.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: stage.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: stage.logLevel,
     };
+    // Every function that makes a request final publishes its event (SPEC §3.1).
+    const events = {
+      EVENT_BUS_NAME: eventBus.eventBusName,
+      EVENT_SOURCE: eventSource(stage),
+      OPERATOR_TIME_ZONE: stage.operatorTimeZone,
+    };
+    const publishEvents = (fn: ServiceFunction) =>
+      Grant.addToPrincipal({ grantee: fn, actions: ['events:PutEvents'], resourceArns: [eventBus.eventBusArn] });
     const common = { logRetention: stage.logRetention, removalPolicy: stage.removalPolicy };
 
     this.api = new ServiceFunction(this, 'ApiFunction', {
       ...common,
       functionName: `${stage.resourcePrefix}-api`,
-      description: 'CRM.COM API: login, release, clear_pin, show',
+      description: 'CRM.COM API: login, release, clear_pin, show, list, cancel',
       entry: entry('api/handler.ts'),
       sizing: stage.functions.api,
       environment: {
         schema: apiEnvironment,
         values: {
           ...runtime,
+          ...events,
           TABLE_NAME: table.tableName,
           QUEUE_URL: workQueue.queue.queueUrl,
           DUE_SHARDS: String(stage.dueShards),
-          OPERATOR_TIME_ZONE: stage.operatorTimeZone,
         },
       },
     })
@@ -67,9 +83,15 @@ export class StatelessStack extends Stack {
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
         ],
-        indexes: { 'by-number': ['dynamodb:Query'] },
+        indexes: {
+          'by-number': ['dynamodb:Query'],
+          list: ['dynamodb:Query'],
+          'by-subscription': ['dynamodb:Query'],
+          'by-smartcard': ['dynamodb:Query'],
+        },
       })
       .grantQueue(workQueue.queue, 'sqs:SendMessage');
+    publishEvents(this.api);
 
     this.processingRun = new ServiceFunction(this, 'ProcessingRunFunction', {
       ...common,
@@ -81,6 +103,7 @@ export class StatelessStack extends Stack {
         schema: processingRunEnvironment,
         values: {
           ...runtime,
+          ...events,
           TABLE_NAME: table.tableName,
           QUEUE_URL: workQueue.queue.queueUrl,
           DUE_SHARDS: String(stage.dueShards),
@@ -90,8 +113,12 @@ export class StatelessStack extends Stack {
         },
       },
     })
-      .grantTable(table, { actions: ['dynamodb:UpdateItem'], indexes: { due: ['dynamodb:Query'] } })
+      .grantTable(table, {
+        actions: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+        indexes: { due: ['dynamodb:Query'], events: ['dynamodb:Query'] },
+      })
       .grantQueue(workQueue.queue, 'sqs:SendMessage');
+    publishEvents(this.processingRun);
 
     const caps = workerHeadendCaps(stage);
     // A stage whose site has not configured its headend yet deploys with processing paused (SPEC §6): requests are
@@ -108,6 +135,7 @@ export class StatelessStack extends Stack {
         schema: workerEnvironment,
         values: {
           ...runtime,
+          ...events,
           TABLE_NAME: table.tableName,
           QUEUE_URL: workQueue.queue.queueUrl,
           LEASE_SECONDS: String(stage.leaseSeconds),
@@ -126,6 +154,7 @@ export class StatelessStack extends Stack {
       // The event source grants receive/delete; the worker also delays a message it will retry later.
       .grantQueue(workQueue.queue, 'sqs:ChangeMessageVisibility');
     if (processing) this.worker.grantSecretRead(headendSecret);
+    publishEvents(this.worker);
     this.worker.function.addEventSource(
       new SqsEventSource(workQueue.queue, {
         enabled: processing,
@@ -178,6 +207,13 @@ export class StatelessStack extends Stack {
       removalPolicy: stage.removalPolicy,
     });
 
+    const deliveries = new EventDeliveries(this, 'EventDeliveries', {
+      bus: eventBus,
+      source: eventSource(stage),
+      endpoints: stage.eventEndpoints,
+      removalPolicy: stage.removalPolicy,
+    });
+
     const monitoring = new ServiceMonitoring(this, 'Monitoring', {
       stage,
       api: this.restApi.api,
@@ -185,7 +221,9 @@ export class StatelessStack extends Stack {
       deadLetterQueues: {
         'work-dlq': workQueue.deadLetterQueue,
         'processing-run-failures': processingRunFailures,
+        ...(deliveries.deadLetterQueue && { 'event-deliveries': deliveries.deadLetterQueue }),
       },
+      eventDeliveryFailures: deliveries.failedInvocations,
     });
 
     acknowledgeFailureHandling(this);

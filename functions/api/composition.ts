@@ -1,10 +1,13 @@
+import { createEventOutbox } from '../adapters/dynamo/event-outbox.ts';
 import { createLoginAttemptStore } from '../adapters/dynamo/login-attempts.ts';
 import { createReferenceStore } from '../adapters/dynamo/reference-data.ts';
+import { createRequestList } from '../adapters/dynamo/request-list.ts';
 import { createRequestStore } from '../adapters/dynamo/requests.ts';
 import { createSessionStore } from '../adapters/dynamo/sessions.ts';
 import { createUserStore } from '../adapters/dynamo/users.ts';
+import { eventPublisherFor } from '../adapters/events.ts';
 import { createWorkQueue } from '../adapters/work-queue.ts';
-import { createDynamoClients, createSqsClient } from '../platform/aws-clients.ts';
+import { createDynamoClients, createEventBridgeClient, createSqsClient } from '../platform/aws-clients.ts';
 import { apiEnvironment, loadEnvironment } from '../platform/environment.ts';
 import { logger, metrics } from '../platform/observability.ts';
 
@@ -40,3 +43,21 @@ export const clearPinDependencies = {
 };
 
 export const showDependencies = { sessions, requests, now, timeZone: env.OPERATOR_TIME_ZONE };
+
+export const listDependencies = {
+  sessions,
+  list: createRequestList(document, env.TABLE_NAME),
+  now,
+  timeZone: env.OPERATOR_TIME_ZONE,
+};
+
+export const cancelDependencies = {
+  log: logger,
+  metrics,
+  sessions,
+  requests,
+  events: eventPublisherFor(env, createEventBridgeClient),
+  outbox: createEventOutbox(document, env.TABLE_NAME),
+  now,
+  timeZone: env.OPERATOR_TIME_ZONE,
+};

@@ -7,7 +7,9 @@ import { errorEnvelope } from '../middleware/error-envelope.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
 import { withDeadline } from '../platform/aws-clients.ts';
 import { CORRELATION_PATHS, logger } from '../platform/observability.ts';
+import { cancelRequestRoute } from './cancel-request.ts';
 import { clearPinRoute } from './clear-pin.ts';
+import { listRequestsRoute } from './list-requests.ts';
 import { loginRoute } from './login.ts';
 import { releaseTokenRoute } from './release-token.ts';
 import { showRequestRoute } from './show-request.ts';
@@ -18,6 +20,8 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
     { method: 'POST', path: '/authentication/token/release', handler: releaseTokenRoute },
     { method: 'POST', path: '/nagravision/provisioning_requests/clear_pin', handler: clearPinRoute },
     { method: 'GET', path: '/provisioning/provisioning_requests/show', handler: showRequestRoute },
+    { method: 'GET', path: '/provisioning/provisioning_requests/list', handler: listRequestsRoute },
+    { method: 'POST', path: '/provisioning/provisioning_requests/cancel', handler: cancelRequestRoute },
   ],
   notFoundResponse: ({ method, path }) => {
     throw new ApiError('NOT_FOUND', 'There is no such method.', `${method} ${path}`);

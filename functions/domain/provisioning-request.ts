@@ -8,6 +8,8 @@ export type LifeCycleState = 'PENDING' | 'COMPLETED' | 'REJECTED';
 export type Priority = 'REGULAR' | 'EXPRESS';
 
 export const REQUEST_TYPE = 'CLEAR_CA_PIN';
+/** The `error_code` of a request cancelled before it reached the headend (SPEC §2.7). */
+export const CANCELLED = 'CANCELLED';
 export const PROCESS_NAME = 'RESET_PIN_CODE_UTILITY';
 
 /** A parameter of the request, as CRM.COM lists it in `parameters_set`. */

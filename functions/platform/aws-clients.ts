@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -7,7 +8,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
  * The SDK clients every function uses, created once per instance by its composition root, with deadlines that
- * throw. Two bounds apply to every DynamoDB, SQS and Secrets Manager call (SPEC §2.5: a dependency that hangs
+ * throw. Two bounds apply to every DynamoDB, SQS, EventBridge and Secrets Manager call (SPEC §2.5: a dependency that hangs
  * is a dependency that is down):
  * - per attempt: the connection within `CONNECTION_TIMEOUT_MS`, the whole reply within `REQUEST_TIMEOUT_MS`
  *   (`throwOnRequestTimeout`: without it the handler only logs a warning and waits for ever);
@@ -55,3 +56,6 @@ export const createSqsClient = (maxAttempts = 2): SQSClient =>
 
 export const createSecretsManagerClient = (): SecretsManagerClient =>
   new SecretsManagerClient({ maxAttempts: 3, requestHandler: requestHandler() });
+
+export const createEventBridgeClient = (): EventBridgeClient =>
+  new EventBridgeClient({ maxAttempts: 2, requestHandler: requestHandler() });

@@ -27,20 +27,31 @@ const runtime = {
     .refine((level) => POWERTOOLS_LOG_LEVELS.includes(level.toUpperCase()), `one of ${POWERTOOLS_LOG_LEVELS}`),
 };
 
+/** Where the events of final states go (SPEC §3.1); read by every function that makes a request final. */
+const events = {
+  /** The stage's EventBridge bus (AWS). */
+  EVENT_BUS_NAME: z.string().optional(),
+  /** Locally, instead of a bus: each event is POSTed there (SPEC §5). Neither set: events are dropped. */
+  EVENTS_WEBHOOK_URL: z.url().optional(),
+  /** The events' `source`: `clear-pin.<stage>`. */
+  EVENT_SOURCE: z.string().default('clear-pin.local'),
+  /** Event details show date-times in the operator's zone, as show does. */
+  OPERATOR_TIME_ZONE: z.string().default('UTC').refine(isValidTimeZone, 'not an IANA time zone'),
+};
+
 export const apiEnvironment = z.object({
   ...runtime,
+  ...events,
   TABLE_NAME: name,
   QUEUE_URL: name,
   DUE_SHARDS: positiveInt(4),
   /** How long after a process-immediately create the processing run steps in if the queue message was lost. */
   IMMEDIATE_GRACE_SECONDS: positiveInt(60),
-  // Only the API shows date-times. Checking the zone builds the process's first Intl.DateTimeFormat (ICU's
-  // start-up, ~20 ms), which the worker and the processing run would pay at every cold start for nothing.
-  OPERATOR_TIME_ZONE: z.string().default('UTC').refine(isValidTimeZone, 'not an IANA time zone'),
 });
 
 export const processingRunEnvironment = z.object({
   ...runtime,
+  ...events,
   TABLE_NAME: name,
   QUEUE_URL: name,
   DUE_SHARDS: positiveInt(4),
@@ -76,6 +87,7 @@ const CAG_SETTINGS = [
 export const workerEnvironment = z
   .object({
     ...runtime,
+    ...events,
     TABLE_NAME: name,
     QUEUE_URL: name,
     LEASE_SECONDS: positiveInt(120),

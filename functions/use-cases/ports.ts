@@ -1,6 +1,8 @@
 import type { Identifier } from '../domain/identifiers.ts';
 import type { InstalledItem, Subscription } from '../domain/installed-item.ts';
+import type { ListCriteria } from '../domain/list-query.ts';
 import type { AttemptSlot } from '../domain/login-attempts.ts';
+import type { ProvisioningEvent } from '../domain/provisioning-event.ts';
 import type { Priority, ProvisioningRequest } from '../domain/provisioning-request.ts';
 import type { TransientReason } from '../domain/retry-policy.ts';
 import type { Session, User } from '../domain/session.ts';
@@ -81,6 +83,21 @@ export interface RequestStore {
   /** The request, if it belongs to the organisation. */
   findById(organisation: string, id: string): Promise<ProvisioningRequest | undefined>;
   findByNumber(organisation: string, number: string): Promise<ProvisioningRequest | undefined>;
+  /**
+   * Cancels a request that was never claimed nor sent (SPEC §2.7), by one conditional write that a worker's claim
+   * cannot interleave with: `in-progress` when a claim or an attempt came first, `final` when it had ended.
+   */
+  cancel(
+    request: ProvisioningRequest,
+    by: Pick<Session, 'user' | 'unit'>,
+    now: Date,
+  ): Promise<{ outcome: 'cancelled'; request: ProvisioningRequest } | { outcome: 'in-progress' | 'final' }>;
+}
+
+/** The list of SPEC §2.6: every filter served by a query on an index designed for it (dynamo/keys.ts). */
+export interface RequestList {
+  /** One page of the organisation's requests matching the criteria, newest first, ties by number highest first. */
+  page(organisation: string, criteria: ListCriteria): Promise<ProvisioningRequest[]>;
 }
 
 export interface WorkQueue {
@@ -123,8 +140,13 @@ export type Rejection = {
 export interface RequestClaims {
   /** Takes the lease on a PENDING request no one holds (or whose lease ran out); undefined if not possible. */
   claim(id: string, claimId: string, now: Date, leaseUntil: Date): Promise<ProvisioningRequest | undefined>;
-  complete(id: string, claimId: string, completion: Completion): Promise<boolean>;
-  reject(id: string, claimId: string, rejection: Rejection): Promise<boolean>;
+  /** The final writes hold only while the claim is still this one; they answer the final request, or undefined. */
+  complete(
+    request: ProvisioningRequest,
+    claimId: string,
+    completion: Completion,
+  ): Promise<ProvisioningRequest | undefined>;
+  reject(request: ProvisioningRequest, claimId: string, rejection: Rejection): Promise<ProvisioningRequest | undefined>;
   /** Gives the claim up; the request is due again at `nextDueAt`. */
   release(id: string, claimId: string, nextDueAt: Date): Promise<boolean>;
   /** The deployment's order of sending (SPEC §3 `sequence_number`). */
@@ -147,4 +169,22 @@ export type HeadendOutcome =
 export interface HeadendClient {
   /** One call, within the adapter's caps on concurrency and rate. Never throws: every failure is an outcome. */
   send(command: HeadendCommand, signal?: AbortSignal): Promise<HeadendOutcome>;
+}
+
+/** Where the events of final states go (SPEC §3.1): the stage's EventBridge bus, or locally a webhook. */
+export interface EventPublisher {
+  /** Answers the request ids whose events could not be published (they stay in the outbox). */
+  publish(events: ProvisioningEvent[]): Promise<{ failed: string[] }>;
+}
+
+export type OutboxEntry = { id: string; eventAt: string };
+
+/** The events outbox: final requests whose event is not known to be published yet. */
+export interface EventOutbox {
+  /** Entries placed at or before `before`, oldest first, at most `limit`. */
+  pending(before: Date, limit: number): Promise<OutboxEntry[]>;
+  /** The requests of those entries (still in the organisation they were created in). */
+  requests(entries: OutboxEntry[]): Promise<ProvisioningRequest[]>;
+  /** Takes published entries out, unless a newer final write placed them again. */
+  published(entries: OutboxEntry[]): Promise<void>;
 }

@@ -8,9 +8,10 @@ import {
   type LaterDecision,
   type RetryPolicy,
 } from '../domain/retry-policy.ts';
-import type { HeadendClient, HeadendOutcome, RequestClaims, Telemetry } from './ports.ts';
+import type { HeadendClient, HeadendOutcome, RequestClaims } from './ports.ts';
+import { announceFinalState, type PublishDependencies } from './publish-events.ts';
 
-export type SendToHeadendDependencies = Telemetry & {
+export type SendToHeadendDependencies = PublishDependencies & {
   claims: RequestClaims;
   headend: HeadendClient;
   now: () => Date;
@@ -40,7 +41,7 @@ export type SendResult =
  *    end is its next due time, so a holder that dies is replaced by the processing run).
  * 2. Call the headend with the request id as `transaction_id`, so a repeat after a crash executes nothing new.
  * 3. Accepted: COMPLETED with the reference and this deployment's sequence number. Refused: REJECTED with the
- *    headend's code.
+ *    headend's code. Either way its event is published (SPEC §3.1).
  * 4. Transient: the retry decision (domain/retry-policy.ts) says call again now, reject at the deadline, or
  *    release the claim with a back-off for the queue or the processing run to bring it back.
  */
@@ -58,7 +59,7 @@ export const sendToHeadend = async (deps: SendToHeadendDependencies, job: SendJo
 
     if (outcome.kind === 'accepted') {
       const sequenceNumber = await deps.claims.nextSequenceNumber();
-      await deps.claims.complete(request.id, claimId, {
+      const completed = await deps.claims.complete(request, claimId, {
         executedAt: now,
         referenceNumber: outcome.referenceNumber,
         sequenceNumber,
@@ -72,11 +73,12 @@ export const sendToHeadend = async (deps: SendToHeadendDependencies, job: SendJo
         correlationId,
         referenceNumber: outcome.referenceNumber,
       });
+      if (completed) await announceFinalState(deps, completed);
       return { kind: 'done', state: 'COMPLETED' };
     }
 
     if (outcome.kind === 'rejected') {
-      await deps.claims.reject(request.id, claimId, {
+      const rejected = await deps.claims.reject(request, claimId, {
         executedAt: now,
         errorCode: outcome.errorCode,
         errorDescription: outcome.errorDescription,
@@ -90,6 +92,7 @@ export const sendToHeadend = async (deps: SendToHeadendDependencies, job: SendJo
         correlationId,
         errorCode: outcome.errorCode,
       });
+      if (rejected) await announceFinalState(deps, rejected);
       return { kind: 'done', state: 'REJECTED' };
     }
 
@@ -105,7 +108,7 @@ export const sendToHeadend = async (deps: SendToHeadendDependencies, job: SendJo
     // The invocation's deadline may have cut the pause short: then no more calls in this invocation either.
     const decision = first.kind === 'retry-now' ? decideLater(history, now, deps.retry) : first;
     if (decision.kind === 'reject') {
-      await deps.claims.reject(request.id, claimId, {
+      const rejected = await deps.claims.reject(request, claimId, {
         executedAt: now,
         errorCode: HEADEND_UNAVAILABLE,
         errorDescription: `The headend could not be reached before the deadline (last failure: ${outcome.reason})`,
@@ -116,6 +119,7 @@ export const sendToHeadend = async (deps: SendToHeadendDependencies, job: SendJo
         requestId,
         correlationId,
       });
+      if (rejected) await announceFinalState(deps, rejected);
       return { kind: 'done', state: 'REJECTED' };
     }
     await deps.claims.release(request.id, claimId, new Date(now.getTime() + decision.delayMs + deps.leaseMs));

@@ -2,7 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createEventOutbox } from '../adapters/dynamo/event-outbox.ts';
 import { createRequestClaims } from '../adapters/dynamo/request-claims.ts';
+import { eventPublisherFor } from '../adapters/events.ts';
 import { parseCagOperatorAccount } from '../adapters/headend/cag-token.ts';
 import { fixedCredential, secretsManagerCredential } from '../adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../adapters/headend/generic.ts';
@@ -13,6 +15,7 @@ import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
 import {
   createDynamoClients,
+  createEventBridgeClient,
   createSecretsManagerClient,
   createSqsClient,
   withDeadline,
@@ -70,6 +73,9 @@ const dependencies = {
   log: logger,
   metrics,
   claims: createRequestClaims(document, env.TABLE_NAME),
+  events: eventPublisherFor(env, createEventBridgeClient),
+  outbox: createEventOutbox(document, env.TABLE_NAME),
+  timeZone: env.OPERATOR_TIME_ZONE,
   headend: headendFor(env),
   now: () => new Date(),
   leaseMs: env.LEASE_SECONDS * 1000,

@@ -25,6 +25,8 @@ export type ServiceMonitoringProps = {
   readonly workQueue: IQueue;
   /** Queues that hold failures nobody retries automatically: each one not empty is an alarm. */
   readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
+  /** Failed deliveries to each events endpoint of the site. */
+  readonly eventDeliveryFailures: Readonly<Record<string, IMetric>>;
 };
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -107,6 +109,26 @@ export class ServiceMonitoring extends Construct {
       evaluationPeriods: 1,
     });
 
+    // The publishers count events they could not hand to the bus; the outbox keeps them for the next run.
+    this.alarm('EventPublishFailures', {
+      alarmName: `${prefix}-event-publish-failures`,
+      alarmDescription:
+        'Events of final states could not be published to the stage bus; they wait in the outbox and the processing run retries them every run.',
+      metric: metric('EventPublishFailures', 'Sum', FIVE_MINUTES),
+      threshold: 0,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+    for (const [name, failed] of Object.entries(props.eventDeliveryFailures)) {
+      this.alarm(`EventDeliveries${name}`, {
+        alarmName: `${prefix}-event-deliveries-${name}`,
+        alarmDescription: `EventBridge could not deliver events to the endpoint ${name}; it retries for 24 h, then the events go to the event-deliveries dead-letter queue.`,
+        metric: failed,
+        threshold: 0,
+        evaluationPeriods: 1,
+      });
+    }
+
     const graph = (title: string, left: IMetric[], width = 8) => new GraphWidget({ title, left, width });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: prefix,
@@ -126,6 +148,8 @@ export class ServiceMonitoring extends Construct {
             metric('RequestsCreated', 'Sum'),
             metric('RequestsCompleted', 'Sum'),
             metric('RequestsRejected', 'Sum'),
+            metric('RequestsCancelled', 'Sum'),
+            metric('EventPublishFailures', 'Sum'),
           ]),
         ],
         [

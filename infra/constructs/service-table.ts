@@ -2,15 +2,13 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-
-/** A keys-only global secondary index on string attributes. */
-export type KeysOnlyIndex = { readonly name: string; readonly partitionKey: string; readonly sortKey?: string };
+import type { TableIndex } from '../table-schema.ts';
 
 export type ServiceTableProps = {
   readonly tableName: string;
   readonly partitionKey: string;
   readonly timeToLiveAttribute: string;
-  readonly indexes?: readonly KeysOnlyIndex[];
+  readonly indexes?: readonly TableIndex[];
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
 };
@@ -41,7 +39,9 @@ export class ServiceTable extends Construct {
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         ...(index.sortKey === undefined ? {} : { sortKey: { name: index.sortKey, type: AttributeType.STRING } }),
-        projectionType: ProjectionType.KEYS_ONLY,
+        ...(index.include
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+          : { projectionType: ProjectionType.KEYS_ONLY }),
       })),
     });
   }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../functions/domain/clear-pin-body.ts';
 import { ERROR_STATUS } from '../../functions/domain/errors.ts';
-import { emptyDataSchema, provisioningRequestSchema, tokenDataSchema } from './response-schemas.ts';
+import {
+  emptyDataSchema,
+  provisioningEventSchema,
+  provisioningRequestSchema,
+  tokenDataSchema,
+} from './response-schemas.ts';
 import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES, type Route } from './routes.ts';
 
 type Schema = Record<string, unknown>;
@@ -89,12 +94,28 @@ const SUCCESS_DATA: Record<string, Schema> = {
     description: 'The request; with fields_set, only the listed fields, in the same order',
     anyOf: [ref('ProvisioningRequest'), ref('ProvisioningRequestFields')],
   },
+  listProvisioningRequests: {
+    type: 'array',
+    maxItems: 50,
+    description: 'Newest created_date first, ties by number highest first; with fields_set, only the listed fields',
+    items: { anyOf: [ref('ProvisioningRequest'), ref('ProvisioningRequestFields')] },
+  },
+  cancelProvisioningRequest: ref('ProvisioningRequest'),
 };
 
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   token: 'A live token from POST /authentication/token',
   provisioning_request_identifier: 'id=<ID> or number=<NUMBER>, e.g. number=18579',
   fields_set: 'Comma-separated fields of the request to return (default: all)',
+  life_cycle_state: 'Only requests in this state',
+  subscription_identifier: 'id=<ID> or number=<NUMBER> of a subscription; an unknown one lists nothing',
+  smartcard_identifier:
+    'id=<ID>, serial_number=<S> or alternative_code=<C> of a smartcard; an unknown one lists nothing',
+  created_date_from: 'Created at or after (the formats of scheduled_date, in the operator time zone)',
+  created_date_to: 'Created at or before, inclusive: a date covers its whole day, a time its whole second',
+  priority: 'Only requests of this priority',
+  number_of_results: 'Page size, 1–50 (default 50)',
+  offset: 'Requests skipped before the page, 0–10000 (default 0)',
 };
 
 const queryParameters = (query: z.ZodType) => {
@@ -174,6 +195,16 @@ export const openApiDocument = (version: string): Schema => {
       { url: 'http://127.0.0.1:3000', description: 'The local stack (npm start)' },
     ],
     paths,
+    webhooks: {
+      provisioningRequestFinal: {
+        post: {
+          summary:
+            'Each request that reaches COMPLETED or REJECTED (cancels included), posted to the site’s event endpoints by EventBridge API destinations (locally to EVENTS_WEBHOOK_URL)',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ProvisioningEvent') } } },
+          responses: { '200': { description: 'Any 2xx acknowledges the event; anything else is retried for 24 h' } },
+        },
+      },
+    },
     components: {
       schemas: {
         ...bodies,
@@ -194,6 +225,7 @@ export const openApiDocument = (version: string): Schema => {
           description: 'The fields named in fields_set, in CRM.COM’s order',
           minProperties: 1,
         },
+        ProvisioningEvent: jsonSchema(provisioningEventSchema, 'output'),
       },
       responses: {
         NotFound: {

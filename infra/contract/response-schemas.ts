@@ -53,3 +53,21 @@ export const provisioningRequestSchema = z.object({
 export const tokenDataSchema = z.object({ token: hexId });
 
 export const emptyDataSchema = z.object({});
+
+/** An event's `detail` (SPEC §3.1): the request as show answers it, without the wire record, with its organisation. */
+export const provisioningEventDetailSchema = provisioningRequestSchema
+  .omit({ request: true, response: true })
+  .extend({ organisation: z.string().describe('The organisation of the request') });
+
+/** The whole EventBridge event, as a rule target or an API destination (and the local webhook) receives it. */
+export const provisioningEventSchema = z.object({
+  version: z.string(),
+  id: z.string().describe('EventBridge’s id of this delivery; dedupe on detail.id, delivery is at least once'),
+  'detail-type': z.enum(['Provisioning Request Completed', 'Provisioning Request Rejected']),
+  source: z.string().describe('clear-pin.<stage>'),
+  account: z.string(),
+  time: z.string().describe('When the request became final, ISO 8601 UTC'),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: provisioningEventDetailSchema,
+});

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
+import { cancelBodySchema } from '../../functions/domain/cancel-body.ts';
 import { clearPinBodySchema } from '../../functions/domain/clear-pin-body.ts';
 import { ERROR_STATUS, type ErrorCode } from '../../functions/domain/errors.ts';
+import { listQuerySchema } from '../../functions/domain/list-query.ts';
 import { loginBodySchema, releaseBodySchema } from '../../functions/domain/login-body.ts';
 import { showQuerySchema } from '../../functions/domain/show-query.ts';
 
@@ -84,6 +86,33 @@ export const ROUTES: readonly Route[] = [
       'INVALID_IDENTIFIER',
       'INVALID_VALUE',
       'PROVISIONING_REQUEST_NOT_FOUND',
+      ...ALWAYS,
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/provisioning/provisioning_requests/list',
+    operationId: 'listProvisioningRequests',
+    summary: 'List provisioning requests of the token’s organisation, newest first, by any combination of filters',
+    query: listQuerySchema,
+    errors: ['INVALID_TOKEN', ...FIELDS, 'INVALID_IDENTIFIER', 'INVALID_DATE', 'INVALID_VALUE', ...ALWAYS],
+  },
+  {
+    method: 'POST',
+    path: '/provisioning/provisioning_requests/cancel',
+    operationId: 'cancelProvisioningRequest',
+    summary: 'Cancel a PENDING provisioning request that no worker has taken: it ends REJECTED CANCELLED',
+    modelName: 'CancelBody',
+    body: cancelBodySchema,
+    errors: [
+      ...BODY,
+      'INVALID_TOKEN',
+      ...FIELDS,
+      'INVALID_IDENTIFIER',
+      'INVALID_VALUE',
+      'PROVISIONING_REQUEST_NOT_FOUND',
+      'REQUEST_IN_PROGRESS',
+      'REQUEST_ALREADY_FINAL',
       ...ALWAYS,
     ],
   },

@@ -9,6 +9,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { startFauxqs } from 'fauxqs';
+import { TABLE_INDEXES } from '../table-schema.ts';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: {
@@ -56,32 +57,28 @@ export const startDynamo = async (options: { dataDir?: string; port?: number } =
 };
 
 /** The main table as the stateful stack defines it (keys, indexes); TTL is not set because dynalite has none. */
-export const tableDefinition = (tableName: string): CreateTableCommandInput => ({
-  TableName: tableName,
-  BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'dueShard', AttributeType: 'S' },
-    { AttributeName: 'dueAt', AttributeType: 'S' },
-    { AttributeName: 'numberKey', AttributeType: 'S' },
-  ],
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: 'due',
+export const tableDefinition = (tableName: string): CreateTableCommandInput => {
+  const attributes = new Set([
+    'pk',
+    ...TABLE_INDEXES.flatMap((i) => [i.partitionKey, ...(i.sortKey ? [i.sortKey] : [])]),
+  ]);
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+      IndexName: index.name,
       KeySchema: [
-        { AttributeName: 'dueShard', KeyType: 'HASH' },
-        { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
       ],
-      Projection: { ProjectionType: 'KEYS_ONLY' },
-    },
-    {
-      IndexName: 'by-number',
-      KeySchema: [{ AttributeName: 'numberKey', KeyType: 'HASH' }],
-      Projection: { ProjectionType: 'KEYS_ONLY' },
-    },
-  ],
-});
+      Projection: index.include
+        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+        : { ProjectionType: 'KEYS_ONLY' },
+    })),
+  };
+};
 
 /** Creates the main table unless it exists (a restart on kept data finds it). */
 export const createTable = async (endpoint: string, tableName: string) => {

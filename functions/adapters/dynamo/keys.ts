@@ -23,9 +23,19 @@
  * record under every identifier a client may use) in parallel with taking the number (ADD on the counter) and,
  * at most once a minute, the token's last use; then the conditional PutItem.
  *
- * Indexes (keys only):
- * - `by-number` (`numberKey` = `<org>#<number>` → pk): show by `number=`. Only provisioning requests carry
- *   `numberKey`, so a subscription numbered like a request is never found through it.
+ * Indexes (keys only unless said):
+ * - `by-number` (`numberKey` = `<org>#<number>` → pk): show and cancel by `number=`. Only provisioning requests
+ *   carry `numberKey`, so a subscription numbered like a request is never found through it.
+ * - `list` (`listKey` = `<org>#<state>#<priority>`, `listSort` = `<createdAt>#<number, 20 digits>`): list, read
+ *   backwards (newest first, ties by number highest first). A filter on state, priority, both or neither reads 1,
+ *   3, 2 or 6 partitions, each for at most `offset + number_of_results` entries, merged in order; the creation-date
+ *   filter is a range on `listSort`. A final write moves the request to its new state's partition.
+ * - `by-subscription` (`listSubscription` = `<org>#<subscription id>`, `listSort`) and `by-smartcard`
+ *   (`listSmartcard` = `<org>#<installed item id>`, `listSort`), projecting `lifeCycleState`, `priority` and
+ *   `subscriptionId`: list with a subscription or smartcard filter; the other filters are applied to that
+ *   subscription's or card's requests only.
+ * - `events` (`eventShard` = `EVENT#<n>`, `eventAt`): sparse, the outbox of SPEC §3.1. A final write places the
+ *   request there; publishing its event takes it out; the processing run publishes what is left.
  * - `due` (`dueShard`, `dueAt` → pk): sparse. A request carries `dueShard` and `dueAt` only while PENDING;
  *   `dueAt` is when the processing run should next look at it (its scheduled date, a grace period after a
  *   process-immediately create, or the end of a claim lease or retry back-off). `dueShard` is
@@ -47,9 +57,26 @@ export const keys = {
   request: (id: string) => `REQ#${id}`,
   /** The `by-number` index's key of a request. */
   requestNumber: (organisation: string, number: string) => `${organisation}#${number}`,
+  /** The `list` index's partition of a request: one per organisation, state and priority. */
+  listPartition: (organisation: string, state: string, priority: string) => `${organisation}#${state}#${priority}`,
+  listBySubscription: (organisation: string, subscriptionId: string) => `${organisation}#${subscriptionId}`,
+  listBySmartcard: (organisation: string, installedItemId: string) => `${organisation}#${installedItemId}`,
+  /** Newest first when read backwards: the creation instant, then the number (ties), zero-padded to sort. */
+  listSort: (createdAt: string, number: string) => `${createdAt}#${number.padStart(20, '0')}`,
+  eventShard: (n: number) => `EVENT#${n}`,
 } as const;
 
-export const INDEX = { due: 'due', byNumber: 'by-number' } as const;
+export const INDEX = {
+  due: 'due',
+  byNumber: 'by-number',
+  list: 'list',
+  bySubscription: 'by-subscription',
+  bySmartcard: 'by-smartcard',
+  events: 'events',
+} as const;
+
+/** Shards of the sparse `events` index, so that no single partition takes every final state's write. */
+export const EVENT_SHARDS = 4;
 
 export const requestIdOf = (pk: string): string => pk.slice('REQ#'.length);
 

@@ -2,32 +2,36 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import type { ProvisioningRequest } from '../../domain/provisioning-request.ts';
 import type { RequestClaims } from '../../use-cases/ports.ts';
 import { conditionalUpdate, isConditionFailure } from './conditional.ts';
+import { finalWrite } from './final-state.ts';
 import { keys } from './keys.ts';
 import { nextInSequence, requestFromItem } from './requests.ts';
 
 /** The worker's claims on requests, and the final writes that hold only while the claim is still its own. */
 export const createRequestClaims = (client: DynamoDBDocumentClient, tableName: string): RequestClaims => {
-  const finish = (id: string, claimId: string, state: 'COMPLETED' | 'REJECTED', fields: Record<string, unknown>) => {
-    const names: Record<string, string> = { '#state': 'lifeCycleState' };
-    const values: Record<string, unknown> = { ':state': state, ':claim': claimId };
-    const sets = ['#state = :state'];
-    for (const [name, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-      sets.push(`#${name} = :${name}`);
+  const finish = async (
+    request: ProvisioningRequest,
+    claimId: string,
+    state: 'COMPLETED' | 'REJECTED',
+    at: Date,
+    fields: Record<string, unknown>,
+  ) => {
+    try {
+      const { Attributes } = await client.send(
+        finalWrite({
+          tableName,
+          request,
+          state,
+          at,
+          fields,
+          condition: 'claimId = :claim',
+          conditionValues: { ':claim': claimId },
+        }),
+      );
+      return requestFromItem(Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
     }
-    return conditionalUpdate(
-      client,
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: keys.request(id) },
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE dueShard, dueAt, leaseUntil, claimId`,
-        ConditionExpression: 'claimId = :claim',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
   };
 
   return {
@@ -58,10 +62,9 @@ export const createRequestClaims = (client: DynamoDBDocumentClient, tableName: s
       }
     },
 
-    complete(id, claimId, c) {
-      return finish(id, claimId, 'COMPLETED', {
+    complete(request, claimId, c) {
+      return finish(request, claimId, 'COMPLETED', c.executedAt, {
         executedAt: c.executedAt.toISOString(),
-        updatedAt: c.executedAt.toISOString(),
         referenceNumber: c.referenceNumber,
         sequenceNumber: c.sequenceNumber,
         processId: c.processId,
@@ -70,10 +73,9 @@ export const createRequestClaims = (client: DynamoDBDocumentClient, tableName: s
       });
     },
 
-    reject(id, claimId, r) {
-      return finish(id, claimId, 'REJECTED', {
+    reject(request, claimId, r) {
+      return finish(request, claimId, 'REJECTED', r.executedAt, {
         executedAt: r.executedAt.toISOString(),
-        updatedAt: r.executedAt.toISOString(),
         errorCode: r.errorCode,
         errorDescription: r.errorDescription,
         processId: r.processId,

@@ -5,9 +5,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ProvisioningRequest } from '../../domain/provisioning-request.ts';
-import type { RequestStore } from '../../use-cases/ports.ts';
+import { CANCELLED, type ProvisioningRequest } from '../../domain/provisioning-request.ts';
+import type { DuePlacement, RequestStore } from '../../use-cases/ports.ts';
 import { isConditionFailure } from './conditional.ts';
+import { finalWrite } from './final-state.ts';
 import { INDEX, keys, requestIdOf } from './keys.ts';
 
 /** One increasing sequence per name; ADD is atomic, so concurrent callers never share a value. */
@@ -29,7 +30,21 @@ export const nextInSequence = async (
   return String(Attributes?.value);
 };
 
-const INTERNAL = ['pk', 'numberKey', 'dueShard', 'dueAt', 'leaseUntil', 'claimId'] as const;
+/** Attributes that only place a request in the table's indexes (keys.ts), never part of the request itself. */
+const INTERNAL = [
+  'pk',
+  'numberKey',
+  'dueShard',
+  'dueAt',
+  'leaseUntil',
+  'claimId',
+  'listKey',
+  'listSort',
+  'listSubscription',
+  'listSmartcard',
+  'eventShard',
+  'eventAt',
+] as const;
 
 export const requestFromItem = (item: Record<string, unknown> | undefined): ProvisioningRequest | undefined => {
   if (!item) return undefined;
@@ -37,6 +52,19 @@ export const requestFromItem = (item: Record<string, unknown> | undefined): Prov
   for (const attribute of INTERNAL) delete request[attribute];
   return request as ProvisioningRequest;
 };
+
+/** A new request as stored: the request and its places in the `by-number`, `list` and `due` indexes. */
+export const requestItem = (request: ProvisioningRequest, due: DuePlacement) => ({
+  ...request,
+  pk: keys.request(request.id),
+  numberKey: keys.requestNumber(request.organisation, request.number),
+  listKey: keys.listPartition(request.organisation, request.lifeCycleState, request.priority),
+  listSort: keys.listSort(request.createdAt, request.number),
+  listSubscription: keys.listBySubscription(request.organisation, request.subscriptionId),
+  listSmartcard: keys.listBySmartcard(request.organisation, request.installedItemId),
+  dueShard: due.shard,
+  dueAt: due.at.toISOString(),
+});
 
 export const createRequestStore = (client: DynamoDBDocumentClient, tableName: string): RequestStore => {
   const read = async (id: string) => {
@@ -58,13 +86,7 @@ export const createRequestStore = (client: DynamoDBDocumentClient, tableName: st
         await client.send(
           new PutCommand({
             TableName: tableName,
-            Item: {
-              ...request,
-              pk: keys.request(request.id),
-              numberKey: keys.requestNumber(request.organisation, request.number),
-              dueShard: due.shard,
-              dueAt: due.at.toISOString(),
-            },
+            Item: requestItem(request, due),
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -79,6 +101,33 @@ export const createRequestStore = (client: DynamoDBDocumentClient, tableName: st
     },
 
     findById,
+
+    async cancel(request, by, now) {
+      try {
+        const { Attributes } = await client.send(
+          finalWrite({
+            tableName,
+            request,
+            state: 'REJECTED',
+            at: now,
+            fields: {
+              errorCode: CANCELLED,
+              errorDescription: `Cancelled by ${by.user.username}`,
+              updatedByUser: by.user,
+              updatedByUnit: by.unit,
+            },
+            // Never claimed, never tried: so it has not reached the headend and, once REJECTED, never will.
+            condition: 'lifeCycleState = :pending AND attribute_not_exists(claimId) AND attempts = :none',
+            conditionValues: { ':pending': 'PENDING', ':none': 0 },
+          }),
+        );
+        return { outcome: 'cancelled', request: requestFromItem(Attributes) as ProvisioningRequest };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const current = await read(request.id);
+        return { outcome: current?.lifeCycleState === 'PENDING' ? 'in-progress' : 'final' };
+      }
+    },
 
     async findByNumber(organisation, number) {
       const { Items } = await client.send(
