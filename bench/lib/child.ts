@@ -6,7 +6,7 @@ export const BENCH_DIR = join(import.meta.dirname, '..');
 /**
  * Runs a script in a fresh Node process (the handler modules read their environment at import time, so each
  * scenario gets a clean module graph) and answers the JSON object it printed as its last stdout line.
- * stderr passes through so progress is visible.
+ * stderr passes through, so progress (bench/lib/progress.ts) is visible.
  */
 export const runJsonChild = <T>(
   script: string,
@@ -40,9 +40,4 @@ export const runJsonChild = <T>(
 /** Prints a scenario's result for the parent (the last stdout line is the result). */
 export const emitResult = (result: unknown): void => {
   process.stdout.write(`${JSON.stringify(result)}\n`);
-};
-
-/** Progress goes to stderr, so stdout stays the result channel. */
-export const progress = (message: string): void => {
-  process.stderr.write(`  · ${message}\n`);
 };

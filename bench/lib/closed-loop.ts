@@ -1,4 +1,4 @@
-import { percentile, round } from './stats.ts';
+import { distribution, percentile, round } from './stats.ts';
 
 export type LoadResult = {
   concurrency: number;
@@ -8,6 +8,8 @@ export type LoadResult = {
   rps: number;
   p50_ms: number;
   p99_ms: number;
+  /** The whole distribution, for bench/charts/api-latency.svg (bench/lib/stats.ts DISTRIBUTION_POINTS). */
+  latency_percentiles_ms: Record<string, number>;
 };
 
 /** A load result with what the process under test spent on it (see bench/scenarios/api.ts). */
@@ -61,4 +63,5 @@ export const summarize = (
   rps: round(latencies.length / elapsedSeconds, 1),
   p50_ms: round(percentile(latencies, 50)),
   p99_ms: round(percentile(latencies, 99)),
+  latency_percentiles_ms: distribution(latencies),
 });

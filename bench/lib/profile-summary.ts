@@ -6,7 +6,7 @@ const PROJECT_URL = `${pathToFileURL(join(import.meta.dirname, '..', '..')).href
 
 type ProfileNode = {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 };
 type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
@@ -17,8 +17,11 @@ const ownerOf = (url: string): string => {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg?.[1]) return pkg[1];
   if (url.startsWith('node:')) return 'node core';
-  const own = /\/(functions|infra|bench)\/(.+?)(?:\/[^/]*)?$/.exec(url);
-  if (own?.[1]) return `${own[1]}/${own[2]?.split('/')[0] ?? ''}`;
+  // Relative to the project, whatever the folder the project itself sits in is called.
+  const own = url.startsWith(PROJECT_URL)
+    ? /^(functions|infra|bench)\/([^/]+)/.exec(url.slice(PROJECT_URL.length))
+    : null;
+  if (own?.[1]) return `${own[1]}/${own[2]?.replace(/\.ts$/, '') ?? ''}`;
   return url;
 };
 
@@ -28,8 +31,14 @@ export type ProfileSummary = {
   top_functions: { fn: string; where: string; ms: number; share: number }[];
 };
 
+/**
+ * Maps a frame in a bundle back to its original source (an SDK or project file) through the bundle's source
+ * map, so that a bundle's self time is attributed by package like unbundled code's.
+ */
+export type FrameResolver = (frame: ProfileNode['callFrame']) => string | undefined;
+
 /** Self time of a `--cpu-prof` profile, by package (or project folder) and by function. */
-export const summarizeProfile = (path: string, top = 15): ProfileSummary => {
+export const summarizeProfile = (path: string, top = 15, resolve?: FrameResolver): ProfileSummary => {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -41,10 +50,12 @@ export const summarizeProfile = (path: string, top = 15): ProfileSummary => {
   const functions = new Map<string, { fn: string; where: string; us: number }>();
   for (const [id, us] of selfUs) {
     const frame = (byId.get(id) as ProfileNode).callFrame;
-    const owner = ownerOf(frame.url);
+    const source = resolve?.(frame) ?? frame.url;
+    const owner = ownerOf(source);
     owners.set(owner, (owners.get(owner) ?? 0) + us);
     const name = `${frame.functionName || '(anonymous)'}`;
-    const where = `${frame.url.replace(/^.*node_modules\//, '').replace(PROJECT_URL, '')}:${frame.lineNumber + 1}`;
+    const line = source === frame.url ? `:${frame.lineNumber + 1}` : '';
+    const where = `${source.replace(/^.*node_modules\//, '').replace(PROJECT_URL, '')}${line}`;
     const key = `${name} ${where}`;
     const entry = functions.get(key) ?? { fn: name, where, us: 0 };
     entry.us += us;

@@ -19,11 +19,20 @@ const ALL_SHARDS = ['EXPRESS', 'REGULAR'].flatMap((p) => Array.from({ length: DU
 export const seedDueRequests = async (
   client: DynamoDBDocumentClient,
   tableName: string,
-  options: { count: number; dueAt: Date; concurrency?: number; firstNumber?: number; spreadMs?: number },
+  options: {
+    count: number;
+    dueAt: Date;
+    concurrency?: number;
+    firstNumber?: number;
+    spreadMs?: number;
+    /** Called with the number written so far, after each batch. */
+    onWritten?: (written: number) => void;
+  },
 ): Promise<string[]> => {
   const spreadMs = options.spreadMs ?? 1_000;
   const ids: string[] = [];
   let next = 0;
+  let written = 0;
   const worker = async () => {
     while (next < options.count) {
       const batch = [];
@@ -40,6 +49,8 @@ export const seedDueRequests = async (
         );
         pending = (UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined) ?? [];
       }
+      written += batch.length;
+      options.onWritten?.(written);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));

@@ -2,7 +2,8 @@
  * API create throughput and latency through the local HTTP front (processing off), beside two baselines on the
  * same dynalite in the same process: (a) the three DynamoDB calls a create needs, issued directly with the
  * handler's own client configuration and no handler; (b) a bare PutItem. DynamoDB round trips are counted at
- * the HTTP client, never estimated.
+ * the HTTP client, never estimated: for plain creates over every measure, and for keyed creates (each with an
+ * Idempotency-Key of its own) in one measure of their own after the rounds.
  *
  * The machine may be shared, so the measures are interleaved (API, (a), (b) at each concurrency) and repeated
  * over several rounds; the parent takes medians. Each measure also records the stack process's CPU time per
@@ -14,10 +15,11 @@ import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { dueShardOf } from '../../functions/domain/provisioning-request.ts';
 import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
-import { emitResult, progress, runJsonChild } from '../lib/child.ts';
+import { emitResult, runJsonChild } from '../lib/child.ts';
 import { closedLoop, type LoadResult, type Measure } from '../lib/closed-loop.ts';
 import { CLEAR_PIN_PATH, requestItem, SEED_BODY, SEED_LOOKUP_KEYS, SEED_TOKEN_KEY, seedRequest } from '../lib/demo.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
+import { startProgress } from '../lib/progress.ts';
 import { DUE_SHARDS } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 
@@ -67,12 +69,12 @@ const withCounts = async (load: () => Promise<LoadResult>, operations?: () => Pr
   };
 };
 
-const httpLoad = async (connections: number, seconds: number): Promise<Measure> => {
+const httpLoad = async (connections: number, seconds: number, mode: 'plain' | 'keyed' = 'plain'): Promise<Measure> => {
   const before = await createdSoFar();
   const measure = await withCounts(
     () =>
       runJsonChild<LoadResult>(join(import.meta.dirname, 'http-load.ts'), {
-        args: [url, String(connections), String(seconds), body],
+        args: [url, String(connections), String(seconds), body, mode],
       }),
     // Every create takes one number, so the sequence counts the creates the handler ran, answered or not.
     async () => (await createdSoFar()) - before,
@@ -147,28 +149,70 @@ const barePut = () => document.send(new PutCommand({ TableName: table, Item: bas
 const directLoad = (operation: () => Promise<unknown>, concurrency: number) =>
   withCounts(() => closedLoop(operation, { concurrency, durationMs: SECONDS * 1000 }));
 
-progress('warm-up (JIT, connections)');
-await httpLoad(8, 2);
-if (BASELINES) {
-  await closedLoop(createCalls, { concurrency: 8, durationMs: 1000 });
-  await closedLoop(barePut, { concurrency: 8, durationMs: 500 });
-}
+/** The token's last use, as the create reads it (a touch moves it). */
+const tokenLastUsed = async (): Promise<unknown> =>
+  (
+    await stack.document.send(
+      new GetCommand({ TableName: table, Key: { pk: SEED_LOOKUP_KEYS[0] }, ConsistentRead: true }),
+    )
+  ).Item?.lastUsedAt;
+
+/**
+ * Keyed creates, counted like the plain ones. The token's touch (at most once a minute per token, beside the
+ * create's own calls, and not one of its round trips) cannot be told from the keyed create's own UpdateItems on
+ * the wire, so the token is marked used just before: no touch is due within the measure, which the scenario
+ * checks afterwards.
+ */
+const keyedLoad = async (connections: number, seconds: number): Promise<Measure> => {
+  if (seconds > 50) throw new Error('A keyed measure must end within the minute that needs no token touch');
+  await stack.document.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { pk: SEED_LOOKUP_KEYS[0] },
+      UpdateExpression: 'SET lastUsedAt = :now',
+      ExpressionAttributeValues: { ':now': new Date().toISOString() },
+    }),
+  );
+  const lastUsed = await tokenLastUsed();
+  const measure = await httpLoad(connections, seconds, 'keyed');
+  if ((await tokenLastUsed()) !== lastUsed) throw new Error('The token was touched during the keyed measure');
+  return measure;
+};
+
+const KEYED_CONCURRENCY = 1;
+const WARM_UP_SECONDS = 2 + (BASELINES ? 1.5 : 0);
+const measuresPerRound = CONCURRENCIES.length * (BASELINES ? 3 : 1);
+const line = startProgress('api', WARM_UP_SECONDS + (ROUNDS * measuresPerRound + 1) * SECONDS, 's');
+
+await line.during('warm-up (JIT, connections)', WARM_UP_SECONDS, async () => {
+  await httpLoad(8, 2);
+  if (BASELINES) {
+    await closedLoop(createCalls, { concurrency: 8, durationMs: 1000 });
+    await closedLoop(barePut, { concurrency: 8, durationMs: 500 });
+  }
+});
 
 type Round = Record<'api' | 'baseline_roundtrips' | 'baseline_put', Record<string, Measure>>;
 const rounds: Round[] = [];
 for (let r = 1; r <= ROUNDS; r++) {
   const round: Round = { api: {}, baseline_roundtrips: {}, baseline_put: {} };
   for (const c of CONCURRENCIES) {
-    progress(`round ${r}/${ROUNDS}, concurrency ${c}: API create, baseline (a), baseline (b), ${SECONDS} s each`);
-    round.api[`c${c}`] = await httpLoad(c, SECONDS);
+    const phase = (what: string) => `round ${r}/${ROUNDS}, c=${c}: ${what}`;
+    round.api[`c${c}`] = await line.during(phase('create'), SECONDS, () => httpLoad(c, SECONDS));
     if (!BASELINES) continue;
-    round.baseline_roundtrips[`c${c}`] = await directLoad(createCalls, c);
-    round.baseline_put[`c${c}`] = await directLoad(barePut, c);
+    round.baseline_roundtrips[`c${c}`] = await line.during(phase('baseline (a)'), SECONDS, () =>
+      directLoad(createCalls, c),
+    );
+    round.baseline_put[`c${c}`] = await line.during(phase('baseline (b)'), SECONDS, () => directLoad(barePut, c));
   }
   rounds.push(round);
 }
+const keyed = await line.during(`keyed create, c=${KEYED_CONCURRENCY}`, SECONDS, () =>
+  keyedLoad(KEYED_CONCURRENCY, SECONDS),
+);
+line.stop();
 
 document.destroy();
 counter.stop();
 await stack.stop();
-emitResult({ seconds_per_measure: SECONDS, rounds });
+emitResult({ seconds_per_measure: SECONDS, rounds, keyed });

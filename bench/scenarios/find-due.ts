@@ -5,10 +5,6 @@
  * own, as DynamoDB and SQS are remote to the Lambda (in one process the 400 requests the run keeps in flight
  * queue behind dynalite's own work on the same event loop).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,9 +14,11 @@ import { createDynamoClients, createSqsClient } from '../../functions/platform/a
 import { logger, metrics } from '../../functions/platform/observability.ts';
 import { processDue } from '../../functions/use-cases/process-due.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
-import { emitResult, progress } from '../lib/child.ts';
+import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
+import { startProgress } from '../lib/progress.ts';
 import { DUE_SHARDS, seedDueRequests } from '../lib/seed.ts';
+import { startServicesProcess } from '../lib/services-process.ts';
 import { round } from '../lib/stats.ts';
 
 const COUNT = Number(process.env.BENCH_DRAIN_REQUESTS ?? 10_000);
@@ -29,28 +27,31 @@ const PAGE_SIZE = 100;
 const BUDGET_MS = 45_000;
 
 const TABLE = 'bench-find-due';
-const services = spawn(process.execPath, [join(import.meta.dirname, 'services-server.ts'), TABLE], {
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
-const [line] = (await once(createInterface({ input: services.stdout }), 'line')) as [string];
-const endpoints = JSON.parse(line) as { dynamoEndpoint: string; sqsEndpoint: string; queueUrl: string };
+const services = await startServicesProcess(TABLE);
 Object.assign(process.env, {
   ...LOCAL_AWS_ENV,
-  AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoEndpoint,
-  AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+  AWS_ENDPOINT_URL_DYNAMODB: services.dynamoEndpoint,
+  AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
 });
 
 const seeder = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ endpoint: endpoints.dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION }),
+  new DynamoDBClient({ endpoint: services.dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION }),
   { marshallOptions: { removeUndefinedValues: true } },
 );
-progress(`seeding ${COUNT} due requests`);
-await seedDueRequests(seeder, TABLE, { count: COUNT, dueAt: new Date(Date.now() - 60_000) });
+const seeding = startProgress('find-due: seed', COUNT, 'requests');
+await seedDueRequests(seeder, TABLE, {
+  count: COUNT,
+  dueAt: new Date(Date.now() - 60_000),
+  onWritten: (n) => seeding.update(n),
+});
+seeding.stop();
 
 const { document } = createDynamoClients();
 const sqs = createSqsClient();
-const counter = countRoundTrips(endpoints.dynamoEndpoint);
-progress('processing run: find and hand on');
+const counter = countRoundTrips(services.dynamoEndpoint);
+// Each request handed on is one conditional UpdateItem, counted on the wire.
+const running = startProgress('find-due: hand on', COUNT, 'requests');
+const ticker = setInterval(() => running.update(counter.byOperation().UpdateItem ?? 0, 'processDue'), 250);
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const result = await processDue(
@@ -58,7 +59,7 @@ const result = await processDue(
     log: logger,
     metrics,
     due: createDueIndex(document, TABLE),
-    queue: createWorkQueue(sqs, endpoints.queueUrl),
+    queue: createWorkQueue(sqs, services.queueUrl),
     now: () => new Date(),
     dueShards: DUE_SHARDS,
     dispatchWindowMs: 120_000,
@@ -68,8 +69,11 @@ const result = await processDue(
 );
 const elapsedMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
+clearInterval(ticker);
+running.update(result.dispatched);
+running.stop();
 const { Attributes } = await sqs.send(
-  new GetQueueAttributesCommand({ QueueUrl: endpoints.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  new GetQueueAttributesCommand({ QueueUrl: services.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
 );
 
 emitResult({
@@ -89,5 +93,4 @@ counter.stop();
 document.destroy();
 seeder.destroy();
 sqs.destroy();
-services.stdin.end();
-await once(services, 'exit');
+await services.stop();

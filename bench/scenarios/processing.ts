@@ -6,8 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
-import { emitResult, progress } from '../lib/child.ts';
+import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
+import { note, startProgress } from '../lib/progress.ts';
 import { DUE_SHARDS, noneDueBefore, requestStates, seedDueRequests } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 
@@ -47,12 +48,15 @@ await seedDueRequests(stack.document, stack.tableName, {
 });
 const perRequestMs = (performance.now() - calibrationStart) / 300;
 const dueAt = new Date(Date.now() + Math.ceil(perRequestMs * COUNT * 1.5) + 2_000);
-progress(`seeding ${COUNT} requests due at ${dueAt.toISOString()}`);
-await seedDueRequests(stack.document, stack.tableName, { count: COUNT, dueAt });
+note(`seeding ${COUNT} requests due at ${dueAt.toISOString()}`);
+const seeding = startProgress('processing: seed', COUNT, 'requests');
+await seedDueRequests(stack.document, stack.tableName, { count: COUNT, dueAt, onWritten: (n) => seeding.update(n) });
+seeding.stop();
 const seedOverran = Date.now() > dueAt.getTime();
 await sleep(Math.max(0, dueAt.getTime() - Date.now()));
 
-progress(`draining at most ${RATE}/s (ideal ${COUNT / RATE} s)`);
+note(`draining at most ${RATE}/s (ideal ${COUNT / RATE} s)`);
+const draining = startProgress('processing: drain', COUNT, 'executed');
 const dynamoCalls = countRoundTrips(stack.dynamoEndpoint);
 // These counts include the bench's own looks: GetQueueAttributes for the timeline (an operation of its own) and
 // the few due-index Queries at the end (among the processing run's Queries).
@@ -61,6 +65,8 @@ const cpuBefore = process.cpuUsage();
 const started = dueAt.getTime();
 /** Every 5 s: headend executions, messages in the work queue (waiting or in flight), DynamoDB requests so far. */
 const timeline: { t_s: number; executions: number; queued: number; dynamodb_requests: number }[] = [];
+/** Every second: headend executions (requests done) since the first due time, for bench/charts/drain.svg. */
+const doneCurve: { t_s: number; done: number }[] = [{ t_s: 0, done: 0 }];
 const queued = async () => {
   const { Attributes } = await stack.sqs.send(
     new GetQueueAttributesCommand({
@@ -78,7 +84,11 @@ let lastSample = 0;
 while (stack.headend.totalExecutions() < COUNT) {
   await sleep(50);
   const now = Date.now();
+  const executions = stack.headend.totalExecutions();
+  draining.update(executions, 'headend executions');
   if (firstCallAt === undefined && stack.headend.callsReceived() > 0) firstCallAt = now;
+  if (now - started >= doneCurve.length * 1000)
+    doneCurve.push({ t_s: round((now - started) / 1000, 1), done: executions });
   if (now - lastSample >= 5_000) {
     lastSample = now;
     timeline.push({
@@ -91,11 +101,14 @@ while (stack.headend.totalExecutions() < COUNT) {
   if (now - started > 20 * (COUNT / RATE) * 1000) throw new Error('The drain did not finish in 20× the ideal time');
 }
 const lastExecutionAt = Date.now();
+draining.update(COUNT, 'the last completions');
 // The last executions still write COMPLETED back; the drain ends when nothing is PENDING.
 // (A request handed on or leased is due again within minutes; the calibration requests are due in a month.)
 const cutoff = new Date(Date.now() + 24 * 3600_000);
 while (!(await noneDueBefore(stack.document, stack.tableName, cutoff))) await sleep(50);
 const drainedAt = Date.now();
+draining.stop();
+doneCurve.push({ t_s: round((drainedAt - started) / 1000, 1), done: COUNT });
 const cpu = process.cpuUsage(cpuBefore);
 dynamoCalls.stop();
 sqsCalls.stop();
@@ -128,6 +141,7 @@ const result = {
     stack.headend.maxExecutionsPerTransaction() === 1,
   seed_overran_due_time: seedOverran,
   timeline,
+  done_curve: doneCurve,
 };
 await stack.stop();
 emitResult(result);

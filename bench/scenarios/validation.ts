@@ -4,8 +4,9 @@
  * body gets the same time, so a slow one does not stretch the run.
  */
 import { parseClearPinBody } from '../../functions/domain/clear-pin-body.ts';
-import { emitResult, progress } from '../lib/child.ts';
+import { emitResult } from '../lib/child.ts';
 import { SEED_BODY } from '../lib/demo.ts';
+import { startProgress } from '../lib/progress.ts';
 import { median, round } from '../lib/stats.ts';
 
 const ROUND_MS = Number(process.env.BENCH_PARSE_ROUND_MS ?? 200);
@@ -46,20 +47,28 @@ const parseFor = (body: unknown, ms: number): { count: number; elapsedMs: number
 };
 
 /** µs per parse: the median of several timed rounds, so one GC pause or scheduler hiccup does not decide. */
-const measure = (body: unknown): { us: number; parses: number } => {
+const measure = (body: unknown, onRound: () => void): { us: number; parses: number } => {
   parseFor(body, ROUND_MS); // warm-up: let V8 optimise the parser before timing it
-  const rounds = Array.from({ length: ROUNDS }, () => parseFor(body, ROUND_MS));
+  onRound();
+  const rounds = Array.from({ length: ROUNDS }, () => {
+    const timed = parseFor(body, ROUND_MS);
+    onRound();
+    return timed;
+  });
   return {
     us: median(rounds.map((r) => (r.elapsedMs * 1000) / r.count)),
     parses: rounds.reduce((sum, r) => sum + r.count, 0),
   };
 };
 
-progress(`parseClearPinBody, ${ROUNDS} rounds of ${ROUND_MS} ms per body`);
+// The parses run synchronously, so the line moves at each round's end, not with the clock.
+const line = startProgress('validation', Object.keys(bodies).length * (ROUNDS + 1), `rounds of ${ROUND_MS} ms`);
+let roundsDone = 0;
 const result: Record<string, number> = {};
 for (const [name, body] of Object.entries(bodies)) {
-  const { us, parses } = measure(body);
+  const { us, parses } = measure(body, () => line.update(++roundsDone, `parseClearPinBody: ${name}`));
   result[`${name}_us`] = round(us, 2);
   result[`${name}_parses`] = parses;
 }
+line.stop();
 emitResult(result);

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { Annotations, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Grant, type IGrantable, type IPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -58,6 +59,37 @@ export const checkedEnvironment = <S extends z.ZodObject>(
   return variables;
 };
 
+/**
+ * How every function is bundled. The bench (bench/scenarios/bundles.ts) builds its bundles from this same object,
+ * so its sizes and import times are the deployed bundles'.
+ * - ESM, minified, for Node 24, with the AWS SDK bundled: naming `externalModules` replaces CDK's default of
+ *   leaving `@aws-sdk/*` to the runtime's copy, which cold-starts slower (docs/performance.md).
+ * - Source maps without the sources' text: `NODE_OPTIONS=--enable-source-maps` maps stack traces to the
+ *   TypeScript files.
+ * - The SDK's default credential chain replaced by environment credentials, all a Lambda function uses
+ *   (functions/platform/env-credentials.ts).
+ * - `@smithy/core/event-streams` left out: the SDK imports it lazily, only for an operation with an event stream,
+ *   which DynamoDB, SQS and Secrets Manager have none of. Should a function ever call such an operation, that
+ *   import fails at that call, naming the module.
+ */
+export const SERVICE_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  // Some bundled dependencies are CommonJS and call require(); an ESM bundle has none without this.
+  banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: ['@smithy/core/event-streams'],
+  esbuildArgs: {
+    // An absolute path, like the entry: esbuild resolves an alias's target from its working directory.
+    '--alias': [
+      `@aws-sdk/credential-provider-node=${join(import.meta.dirname, '../../functions/platform/env-credentials.ts')}`,
+    ],
+  },
+};
+
 /** Access to one table: actions on its items, and per index the actions allowed on that index alone. */
 export type TableAccess = {
   readonly actions: readonly string[];
@@ -99,17 +131,7 @@ export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Constr
       logGroup: this.logGroup,
       environment: checkedEnvironment(props.functionName, props.environment.schema, props.environment.values),
       ...(props.network && networkOf(this, props.network)),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Some bundled dependencies are CommonJS and call require(); an ESM bundle has none without this.
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [],
-      },
+      bundling: SERVICE_BUNDLING,
     });
     if (props.network) {
       // What AWSLambdaVPCAccessExecutionRole grants, inline: CDK adds that managed policy only to roles it makes.
