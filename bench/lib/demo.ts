@@ -1,44 +1,32 @@
-import { readFileSync } from 'node:fs';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { hashToken } from '../../functions/domain/credentials.ts';
-import type { ClearPinTarget, InstalledItem } from '../../functions/domain/installed-item.ts';
+import type { ClearPinTarget } from '../../functions/domain/installed-item.ts';
 import { newProvisioningRequest, type ProvisioningRequest } from '../../functions/domain/provisioning-request.ts';
 import type { Unit, UserSummary } from '../../functions/domain/session.ts';
 import type { DuePlacement } from '../../functions/use-cases/ports.ts';
-import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
+import { DEMO_DATA, DEMO_LOGIN, DEMO_TOKEN, DEMO_UNIT_ID, KNOWN_CARD, seedBody } from '../../test/helpers/demo.ts';
+import { ROUTES } from '../../test/helpers/http.ts';
 
-/** The demo token of the local stack (SPEC §5) and the request of `seed/clear_pin.txt`, verbatim. */
-export const DEMO_TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
-export const SEED_BODY = {
-  token: DEMO_TOKEN,
-  subscription_identifier: { number: 'S60507' },
-  smartcard_identifier: { serial_number: 'smrt20000054' },
-};
-export const CLEAR_PIN_PATH = '/nagravision/provisioning_requests/clear_pin';
+/** The request of `seed/clear_pin.txt` with the local stack's demo token, from the demo data the tests read too. */
+export const SEED_BODY = seedBody();
+export const CLEAR_PIN_PATH = ROUTES.clearPin;
 
 /** The three keys the create's BatchGetItem reads for the seed body. */
 export const SEED_LOOKUP_KEYS = [
   keys.token(hashToken(DEMO_TOKEN)),
-  keys.subscriptionByNumber('S60507'),
-  keys.itemBySerial('smrt20000054'),
+  keys.subscriptionByNumber(KNOWN_CARD.subscription),
+  keys.itemBySerial(KNOWN_CARD.serial),
 ];
 
-type DemoData = {
-  units: Unit[];
-  users: (UserSummary & { default_unit_id: string })[];
-  subscriptions: {
-    id: string;
-    number: string;
-    installed_items: Omit<InstalledItem, 'subscription_id'>[];
-  }[];
-};
-
-const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as DemoData;
-const user = demo.users[0] as DemoData['users'][number];
-const unit = demo.units.find((u) => u.id === user.default_unit_id) as Unit;
-const subscription = demo.subscriptions.find((s) => s.number === 'S60507') as DemoData['subscriptions'][number];
+const user = DEMO_DATA.users.find(
+  (u) => u.username === DEMO_LOGIN.username && u.organisation === DEMO_LOGIN.organisation,
+) as UserSummary;
+const unit = DEMO_DATA.units.find((u) => u.id === DEMO_UNIT_ID) as Unit;
+const subscription = DEMO_DATA.subscriptions.find(
+  (s) => s.number === KNOWN_CARD.subscription,
+) as ClearPinTarget['subscription'];
 const smartcard = {
-  ...subscription.installed_items.find((i) => i.serial_number === 'smrt20000054'),
+  ...DEMO_DATA.subscriptions.flatMap((s) => s.installed_items).find((i) => i.serial_number === KNOWN_CARD.serial),
   subscription_id: subscription.id,
 } as ClearPinTarget['smartcard'];
 const userSummary: UserSummary = { id: user.id, username: user.username, person_name: user.person_name };
