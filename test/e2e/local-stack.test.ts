@@ -4,16 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ApiClient,
-  apiClient,
-  CLEAR_PIN_PATH,
-  CRM_DATE,
-  DEMO_TOKEN,
-  SHOW_PATH,
-  seedShapeProblems,
-} from '../helpers/api-client.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEMO_LOGIN, DEMO_TOKEN } from '../helpers/demo.ts';
+import { type Api, postJson, ROUTES, show } from '../helpers/http.ts';
+import { CRM_DATE } from '../helpers/oracle.ts';
+import { seedShapeProblems } from '../helpers/seed.ts';
 
 /**
  * `npm start` as a user runs it: the real entry point in its own process, the README's curl example, a
@@ -51,21 +46,24 @@ const startService = async (port: number, dataDir: string): Promise<Running> => 
   child.stderr?.on('data', (chunk) => {
     output += String(chunk);
   });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+  try {
     // Up once the banner is printed (it comes last) and the API answers.
-    const answers = output.includes('Demo token')
-      ? await fetch(`http://127.0.0.1:${port}/`).then(
-          () => true,
-          () => false,
-        )
-      : false;
-    if (answers) return { child, output: () => output };
-    await sleep(200);
+    await vi.waitFor(
+      async () => {
+        if (child.exitCode !== null) return;
+        if (!output.includes('Demo token')) throw new Error(`npm start printed no banner within 30 s:\n${output}`);
+        await fetch(`http://127.0.0.1:${port}/`).catch((cause) => {
+          throw new Error(`npm start did not answer within 30 s:\n${output}`, { cause });
+        });
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error(`npm start did not answer within 30 s:\n${output}`);
+  if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+  return { child, output: () => output };
 };
 
 /** Stops it as Ctrl-C would and waits for it to exit. */
@@ -84,13 +82,13 @@ const stopService = async ({ child }: Running): Promise<number | null> => {
 let port: number;
 let dataDir: string;
 let service: Running | undefined;
-let api: ApiClient;
+let api: Api;
 
 beforeAll(async () => {
   port = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), 'clear-pin-e2e-'));
   service = await startService(port, dataDir);
-  api = apiClient(`http://127.0.0.1:${port}`);
+  api = { apiUrl: `http://127.0.0.1:${port}` };
 });
 
 afterAll(async () => {
@@ -106,7 +104,7 @@ describe('npm start', () => {
     const output = service?.output() ?? '';
     expect(output).toContain(`http://127.0.0.1:${port}`);
     expect(output).toContain(DEMO_TOKEN);
-    expect(output).toContain('MPAdministrator');
+    expect(output).toContain(DEMO_LOGIN.username);
   });
 
   it('prints the curl example of the README', () => {
@@ -115,37 +113,41 @@ describe('npm start', () => {
   });
 
   it('answers the README’s curl example with 200 and the seed’s fields', async () => {
-    const response = await api.post(CLEAR_PIN_PATH, CURL_BODY, { 'Content-Type': 'application/json' });
+    const response = await postJson(api, ROUTES.clearPin, CURL_BODY, { 'Content-Type': 'application/json' });
     expect(response.status).toBe(200);
-    expect(response.body.status).toEqual({ message: '', description: '', code: 'OK' });
-    expect(seedShapeProblems(response.body.data)).toEqual([]);
-    first = response.body.data;
+    expect(response.body?.status).toEqual({ message: '', description: '', code: 'OK' });
+    expect(seedShapeProblems(response.body?.data)).toEqual([]);
+    first = response.body?.data;
   });
 
   it('takes a process_immediately request to COMPLETED through the queue, the worker and the headend', async () => {
-    const created = await api.post(
-      CLEAR_PIN_PATH,
+    const created = await postJson(
+      api,
+      ROUTES.clearPin,
       { ...JSON.parse(CURL_BODY), process_immediately: true },
       { 'Content-Type': 'application/json' },
     );
     expect(created.status).toBe(200);
-    expect(created.body.data.life_cycle_state).toBe('PENDING');
-    const deadline = Date.now() + 30_000;
-    let state = 'PENDING';
-    while (state === 'PENDING' && Date.now() < deadline) {
-      await sleep(250);
-      const shown = await api.get(SHOW_PATH, {
-        token: DEMO_TOKEN,
-        provisioning_request_identifier: `id=${created.body.data.id}`,
-      });
-      expect(shown.status).toBe(200);
-      state = shown.body.data.life_cycle_state;
-      completed = shown.body.data;
-    }
+    expect(created.body?.data.life_cycle_state).toBe('PENDING');
+    const failures: string[] = [];
+    completed = await vi.waitFor(
+      async () => {
+        const shown = await show(api, `id=${created.body?.data.id}`).catch((error: unknown) => {
+          failures.push(String(error));
+          return undefined;
+        });
+        if (shown !== undefined && shown.status !== 200) failures.push(`HTTP ${shown.status} ${shown.text}`);
+        // A failed show ends the wait, and fails the check below.
+        if (failures.length === 0) expect(shown?.body?.data.life_cycle_state).not.toBe('PENDING');
+        return shown?.body?.data;
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    expect(failures, 'show answered other than 200').toEqual([]);
     expect(completed).toMatchObject({
       life_cycle_state: 'COMPLETED',
-      id: created.body.data.id,
-      number: created.body.data.number,
+      id: created.body?.data.id,
+      number: created.body?.data.number,
       process_immediately: 1,
       reference_number: expect.any(String),
       sequence_number: expect.any(String),
@@ -159,32 +161,26 @@ describe('npm start', () => {
     if (service) expect(await stopService(service)).toBe(0);
     service = await startService(port, dataDir);
 
-    const firstAgain = await api.get(SHOW_PATH, {
-      token: DEMO_TOKEN,
-      provisioning_request_identifier: `id=${first.id}`,
-    });
+    const firstAgain = await show(api, `id=${first.id}`);
     expect(firstAgain.status).toBe(200);
     // It may have been processed meanwhile; what it was created as is unchanged.
-    expect(firstAgain.body.data).toMatchObject({
+    expect(firstAgain.body?.data).toMatchObject({
       id: first.id,
       number: first.number,
       scheduled_date: first.scheduled_date,
       parameters_set: first.parameters_set,
     });
-    expect(firstAgain.body.data.log_information.created_date).toBe(
+    expect(firstAgain.body?.data.log_information.created_date).toBe(
       (first.log_information as Record<string, unknown>).created_date,
     );
 
-    const completedAgain = await api.get(SHOW_PATH, {
-      token: DEMO_TOKEN,
-      provisioning_request_identifier: `number=${completed.number}`,
-    });
-    expect(completedAgain.body.data).toEqual(completed);
+    const completedAgain = await show(api, `number=${completed.number}`);
+    expect(completedAgain.body?.data).toEqual(completed);
   });
 
   it('goes on numbering after the restart', async () => {
-    const response = await api.post(CLEAR_PIN_PATH, CURL_BODY, { 'Content-Type': 'application/json' });
+    const response = await postJson(api, ROUTES.clearPin, CURL_BODY, { 'Content-Type': 'application/json' });
     expect(response.status).toBe(200);
-    expect(Number(response.body.data.number)).toBeGreaterThan(Number(completed.number));
+    expect(Number(response.body?.data.number)).toBeGreaterThan(Number(completed.number));
   });
 });

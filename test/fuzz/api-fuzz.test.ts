@@ -1,4 +1,4 @@
-import { defineFuzzSuite } from '../helpers/reliability.ts';
+import { defineFuzzSuite } from '../helpers/fuzz/runner.ts';
 
 /**
  * Property-based fuzzing of the three public routes over the real HTTP front (SPEC §2.5): whatever a client

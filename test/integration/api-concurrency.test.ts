@@ -1,45 +1,39 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { apiClient, CLEAR_PIN_PATH, seedBody, storedRequests } from '../helpers/api-client.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seedBody } from '../helpers/demo.ts';
+import { postJson, ROUTES } from '../helpers/http.ts';
+import { runPool } from '../helpers/pool.ts';
+import { storedRequests } from '../helpers/requests.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /** 1,000 creates at once through the HTTP front: every one stored, every number distinct. */
 
 const CREATES = 1_000;
 const IN_FLIGHT = 100;
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, processing: false });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useLocalStack({ processing: false });
 
 describe(`${CREATES} concurrent creates`, () => {
-  const answers: { status: number; code: string; id: string; number: string }[] = [];
+  let answers: { status: number; code: string | undefined; id: string; number: string }[] = [];
 
   beforeAll(async () => {
-    const api = apiClient(stack.apiUrl);
-    let next = 0;
     // IN_FLIGHT clients, each sending its next create as soon as its last one is answered.
-    const client = async () => {
-      while (next < CREATES) {
-        const n = next++;
-        const response = await api.post(
-          CLEAR_PIN_PATH,
+    answers = await runPool(
+      Array.from({ length: CREATES }, (_, n) => n),
+      IN_FLIGHT,
+      async (n) => {
+        const response = await postJson(
+          stack(),
+          ROUTES.clearPin,
           seedBody({ priority: n % 2 === 0 ? 'REGULAR' : 'EXPRESS', process_immediately: n % 3 === 0 }),
         );
-        answers.push({
+        return {
           status: response.status,
           code: response.body?.status?.code,
           id: response.body?.data?.id,
           number: response.body?.data?.number,
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, client));
+        };
+      },
+    );
   }, 60_000);
 
   it('are all answered 200 OK', () => {
@@ -54,7 +48,7 @@ describe(`${CREATES} concurrent creates`, () => {
   });
 
   it(`are all stored: ${CREATES} requests with ${CREATES} distinct numbers in the table`, async () => {
-    const stored = await storedRequests(stack.document, stack.tableName);
+    const stored = [...(await storedRequests(stack())).values()];
     expect(stored).toHaveLength(CREATES);
     const numbers = new Set(stored.map((item) => item.number));
     expect(numbers.size).toBe(CREATES);

@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import {
-  CARDS,
-  type CreateOptions,
-  createClearPin,
-  mapLimit,
-  queueCounts,
-  scanRequests,
-  scheduledDateAt,
-  waitUntil,
-} from '../helpers/pipeline.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { type DemoCard, KNOWN_CARD, OTHER_KNOWN_CARD, UNKNOWN_CARD } from '../helpers/demo.ts';
+import { createRequest } from '../helpers/http.ts';
+import { runPool } from '../helpers/pool.ts';
+import { queueCounts } from '../helpers/queue.ts';
+import { scheduledDateAt, storedRequests } from '../helpers/requests.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * 500 requests through the whole local stack: mixed process-immediately and scheduled (a few seconds ahead),
@@ -18,63 +13,56 @@ import {
  * The short grace period means the processing run steps in for process-immediately requests the worker has not
  * reached yet, so the queue path and the run race for the same requests throughout.
  */
-let stack: LocalStack;
-
 const TOTAL = 500;
 
-beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    processing: true,
-    processingIntervalMs: 300,
-    env: {
-      IMMEDIATE_GRACE_SECONDS: '2',
-      LEASE_SECONDS: '3',
-      RETRY_BASE_SECONDS: '0.2',
-      RETRY_CAP_SECONDS: '1',
-      HEADEND_TIMEOUT_MS: '2000',
-      HEADEND_MAX_CONCURRENCY: '20',
-      HEADEND_MAX_PER_SECOND: '1000',
-      DUE_PAGE_SIZE: '25',
-    },
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useLocalStack({
+  processingIntervalMs: 300,
+  env: {
+    IMMEDIATE_GRACE_SECONDS: '2',
+    LEASE_SECONDS: '3',
+    RETRY_BASE_SECONDS: '0.2',
+    RETRY_CAP_SECONDS: '1',
+    HEADEND_TIMEOUT_MS: '2000',
+    HEADEND_MAX_CONCURRENCY: '20',
+    HEADEND_MAX_PER_SECOND: '1000',
+    DUE_PAGE_SIZE: '25',
+  },
 });
 
 describe(`${TOTAL} requests`, () => {
   it('none lost, none executed twice, each COMPLETED or REJECTED as its smartcard dictates', async () => {
     const started = Date.now();
-    const plans: CreateOptions[] = Array.from({ length: TOTAL }, (_, i) => ({
-      card: i % 10 === 9 ? CARDS.unknown : i % 2 === 0 ? CARDS.known : CARDS.otherKnown,
-      priority: i % 3 === 0 ? 'EXPRESS' : 'REGULAR',
-      processImmediately: i % 5 < 3,
-    }));
+    const plans: { card: DemoCard; priority: string; processImmediately: boolean }[] = Array.from(
+      { length: TOTAL },
+      (_, i) => ({
+        card: i % 10 === 9 ? UNKNOWN_CARD : i % 2 === 0 ? KNOWN_CARD : OTHER_KNOWN_CARD,
+        priority: i % 3 === 0 ? 'EXPRESS' : 'REGULAR',
+        processImmediately: i % 5 < 3,
+      }),
+    );
 
     // Scheduled ones are due a few seconds after their own creation.
-    const created = await mapLimit(plans, 12, (plan) =>
-      createClearPin(
-        stack.apiUrl,
-        plan.processImmediately ? plan : { ...plan, scheduledDate: scheduledDateAt(new Date(Date.now() + 3_000)) },
-      ),
+    const created = await runPool(plans, 12, ({ card, priority, processImmediately }) =>
+      createRequest(stack(), card, {
+        priority,
+        process_immediately: processImmediately,
+        ...(processImmediately ? {} : { scheduled_date: scheduledDateAt(new Date(Date.now() + 3_000)) }),
+      }),
     );
     const createdMs = Date.now() - started;
     const expected = new Map(
-      created.map((r, i) => [r.id, plans[i]?.card === CARDS.unknown ? 'REJECTED' : 'COMPLETED'] as const),
+      created.map((r, i) => [r.id, plans[i]?.card === UNKNOWN_CARD ? 'REJECTED' : 'COMPLETED'] as const),
     );
     expect(expected.size).toBe(TOTAL);
 
-    const items = await waitUntil(
-      () => scanRequests(stack.document, stack.tableName),
-      (all) => all.length === TOTAL && all.every((item) => item.lifeCycleState !== 'PENDING'),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 500,
-        describe: (all) =>
-          `${all?.filter((item) => item.lifeCycleState === 'PENDING').length} of ${all?.length} requests still PENDING`,
+    const items = await vi.waitFor(
+      async () => {
+        const all = [...(await storedRequests(stack())).values()];
+        const pending = all.filter((item) => item.lifeCycleState === 'PENDING').length;
+        if (all.length !== TOTAL || pending > 0) throw new Error(`${pending} of ${all.length} requests still PENDING`);
+        return all;
       },
+      { timeout: 60_000, interval: 500 },
     );
     const drainedMs = Date.now() - started;
 
@@ -96,23 +84,21 @@ describe(`${TOTAL} requests`, () => {
 
     // The headend: every request was executed exactly once.
     const knownCards = [...expected.values()].filter((state) => state === 'COMPLETED').length;
-    expect(stack.headend.totalExecutions()).toBe(TOTAL);
+    expect(stack().headend.totalExecutions()).toBe(TOTAL);
     expect(completed).toHaveLength(knownCards);
-    expect(stack.headend.maxExecutionsPerTransaction()).toBe(1);
-    for (const id of expected.keys()) expect(stack.headend.executions(id), `executions of ${id}`).toBe(1);
+    expect(stack().headend.maxExecutionsPerTransaction()).toBe(1);
+    for (const id of expected.keys()) expect(stack().headend.executions(id), `executions of ${id}`).toBe(1);
 
     // Nothing is left behind on the work queue or dead-lettered.
-    await waitUntil(
-      () => queueCounts(stack.sqs, stack.queueUrl),
-      (c) => c.visible + c.inFlight + c.delayed === 0,
-      { timeoutMs: 10_000, describe: (c) => `work queue still holds ${JSON.stringify(c)}` },
-    );
-    expect((await queueCounts(stack.sqs, stack.deadLetterQueueUrl)).visible).toBe(0);
+    await expect
+      .poll(() => queueCounts(stack().sqs, stack().queueUrl), { timeout: 10_000, interval: 100 })
+      .toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect((await queueCounts(stack().sqs, stack().deadLetterQueueUrl)).visible).toBe(0);
 
     console.info(
       `pipeline-volume: ${TOTAL} requests created in ${createdMs} ms, all final after ${drainedMs} ms ` +
-        `(scheduled ones due 3 s after their creation); headend calls ${stack.headend.callsReceived()}, ` +
-        `max in flight ${stack.headend.maxInFlight()}`,
+        `(scheduled ones due 3 s after their creation); headend calls ${stack().headend.callsReceived()}, ` +
+        `max in flight ${stack().headend.maxInFlight()}`,
     );
   }, 120_000);
 });

@@ -10,8 +10,9 @@ import {
   type HeadendSimulator,
   startHeadendSimulator,
 } from '../../infra/local/headend-simulator.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { CARDS, createClearPin, showRequest } from '../helpers/pipeline.ts';
+import { KNOWN_CARD, OTHER_KNOWN_CARD } from '../helpers/demo.ts';
+import { createRequest, showRequest } from '../helpers/http.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 import { recordingTelemetry } from '../helpers/telemetry.ts';
 
 /**
@@ -19,21 +20,19 @@ import { recordingTelemetry } from '../helpers/telemetry.ts';
  * the simulator): how the retry decision plays out on the wire. The simulator's failures are drawn from a
  * script, so "the first call fails, the retry gets through" is exact.
  */
-let stack: LocalStack;
+const stack = useLocalStack({ processing: false });
 let simulator: HeadendSimulator;
 let draws: number[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, processing: false });
   simulator = await startHeadendSimulator({
-    knownCards: [CARDS.known.caId, CARDS.otherKnown.caId],
+    knownCards: [KNOWN_CARD.caId, OTHER_KNOWN_CARD.caId],
     random: () => draws.shift() ?? 0.99,
   });
 });
 
 afterAll(async () => {
   await simulator?.stop();
-  await stack?.stop();
 });
 
 beforeEach(() => {
@@ -43,7 +42,7 @@ beforeEach(() => {
 
 const deps = (overrides: Partial<SendToHeadendDependencies> = {}): SendToHeadendDependencies => ({
   ...recordingTelemetry(),
-  claims: createRequestClaims(stack.document, stack.tableName),
+  claims: createRequestClaims(stack().document, stack().tableName),
   headend: createGenericHeadendClient({
     url: simulator.url,
     secret: fixedCredential(DEFAULT_HEADEND_SECRET),
@@ -62,7 +61,7 @@ describe('sending one request: the in-call retries of the retry decision', () =>
     simulator.setFaults({ failRate: 0.5 });
     // Every first call of a command fails, every retry gets through.
     draws = Array.from({ length: 5 }, () => [0.1, 0.9]).flat();
-    const created = await Promise.all(Array.from({ length: 5 }, () => createClearPin(stack.apiUrl)));
+    const created = await Promise.all(Array.from({ length: 5 }, () => createRequest(stack())));
 
     const results = [];
     for (const request of created) results.push(await sendToHeadend(deps(), job(request.id)));
@@ -74,21 +73,21 @@ describe('sending one request: the in-call retries of the retry decision', () =>
 
   it('gives up the invocation after its in-call retries when every call gets 503, and releases the claim', async () => {
     simulator.setFaults({ failRate: 1 });
-    const created = await createClearPin(stack.apiUrl);
+    const created = await createRequest(stack());
 
     const result = await sendToHeadend(deps(), job(created.id));
 
     expect(result).toMatchObject({ kind: 'retry-later' });
     expect(simulator.callsReceived()).toBe(3);
     expect(simulator.executions(created.id)).toBe(0);
-    expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
+    expect((await showRequest(stack(), created.id)).life_cycle_state).toBe('PENDING');
     // Released: a second worker can claim it at once.
     simulator.setFaults({});
     expect(await sendToHeadend(deps(), job(created.id))).toEqual({ kind: 'done', state: 'COMPLETED' });
   });
 
   it('does not call again at once when the headend refuses the credential, and counts it for the alarm', async () => {
-    const created = await createClearPin(stack.apiUrl);
+    const created = await createRequest(stack());
     const telemetry = recordingTelemetry();
     const wrong = deps({
       ...telemetry,
@@ -105,7 +104,7 @@ describe('sending one request: the in-call retries of the retry decision', () =>
 
   it("makes no more calls once the invocation's own deadline has passed", async () => {
     simulator.setFaults({ timeout: true });
-    const created = await createClearPin(stack.apiUrl);
+    const created = await createRequest(stack());
 
     const result = await sendToHeadend(
       deps({
@@ -124,11 +123,11 @@ describe('sending one request: the in-call retries of the retry decision', () =>
 
   it('hands the request back to the processing run when one more receive would dead-letter the message', async () => {
     simulator.setFaults({ failRate: 1 });
-    const created = await createClearPin(stack.apiUrl);
+    const created = await createRequest(stack());
 
     const result = await sendToHeadend(deps(), job(created.id, DEFAULT_RETRY_POLICY.maxReceiveCount - 1));
 
     expect(result).toMatchObject({ kind: 'hand-back' });
-    expect((await showRequest(stack.apiUrl, created.id)).life_cycle_state).toBe('PENDING');
+    expect((await showRequest(stack(), created.id)).life_cycle_state).toBe('PENDING');
   });
 });

@@ -1,27 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../infra/local/api-front.ts';
-import type { LocalStack } from '../../infra/local/local-stack.ts';
-import {
-  CARDS,
-  type Created,
-  createClearPin,
-  DEMO,
-  envelopeProblems,
-  type FaultProxy,
-  idIn,
-  isFinal,
-  login,
-  postJson,
-  type Reply,
-  ROUTES,
-  requestItems,
-  settledProblems,
-  show,
-  startStackBehindProxies,
-  waitFor,
-  waitUntilFinal,
-} from '../helpers/reliability.ts';
+import { DEMO_TOKEN, KNOWN_CARD } from '../helpers/demo.ts';
+import { createClearPin, idIn, login, postJson, type Reply, ROUTES, show } from '../helpers/http.ts';
+import { envelopeProblems, expectUnavailable } from '../helpers/oracle.ts';
+import { type Created, isFinal, settledProblems, storedRequests, waitUntilFinal } from '../helpers/requests.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * DynamoDB unreachable from the functions (SPEC §2.5: 503 SERVICE_UNAVAILABLE, Retry-After, nothing half-written).
@@ -30,28 +14,16 @@ import {
  * fires once at start only and the test invokes it itself between creates (as EventBridge would), so every
  * DynamoDB request through the proxy while it is armed belongs to the create under test.
  */
-let stack: LocalStack;
-let stop: () => Promise<void>;
-let proxy: FaultProxy;
+const stack = useLocalStack({
+  faultProxies: true,
+  processingIntervalMs: 3_600_000,
+  // A short API timeout makes a failed attempt's in-progress idempotency record lapse in seconds, not 29.
+  apiTimeoutMs: 4_000,
+});
+const proxy = () => stack().dynamoProxy;
 const completedLater: Created[] = [];
 
-beforeAll(async () => {
-  ({
-    stack,
-    dynamo: proxy,
-    stop,
-  } = await startStackBehindProxies({
-    processingIntervalMs: 3_600_000,
-    // A short API timeout makes a failed attempt's in-progress idempotency record lapse in seconds, not 29.
-    apiTimeoutMs: 4_000,
-  }));
-});
-
-afterAll(async () => {
-  await stop?.();
-});
-
-const card = CARDS[0];
+const card = KNOWN_CARD;
 
 /** One processing run, as the EventBridge schedule would start it. */
 const runProcessing = async () => {
@@ -67,32 +39,25 @@ const runProcessing = async () => {
  * picked up again by the processing run once its lease ends.
  */
 const quietIds = async () => {
-  const items = await waitFor(
+  const items = await vi.waitFor(
     async () => {
-      const all = await requestItems(stack);
-      if ([...all.values()].every(isFinal)) return all;
+      const all = await storedRequests(stack());
+      const pending = [...all.values()].filter((item) => !isFinal(item)).length;
+      if (pending === 0) return all;
       await runProcessing();
-      return undefined;
+      throw new Error(`${pending} requests are not final yet`);
     },
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeout: 20_000, interval: 200 },
   );
   return new Set(items.keys());
 };
 
 const numberCounter = async () =>
   (
-    await stack.document.send(
-      new GetCommand({ TableName: stack.tableName, Key: { pk: 'SEQ#provisioning-request-number' } }),
+    await stack().document.send(
+      new GetCommand({ TableName: stack().tableName, Key: { pk: 'SEQ#provisioning-request-number' } }),
     )
   ).Item?.value as number | undefined;
-
-const expectUnavailable = (reply: Reply) => {
-  expect(reply.status).toBe(503);
-  expect(reply.body?.status.code).toBe('SERVICE_UNAVAILABLE');
-  expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
-  expect(reply.body?.status.description).toMatch(/^[0-9a-f-]{36}$/);
-  expect(envelopeProblems(reply)).toEqual([]);
-};
 
 describe('DynamoDB is unreachable', () => {
   // First, while the SDK's retry quota is full: after the outages below it is drained for a while, and a lost
@@ -104,15 +69,15 @@ describe('DynamoDB is unreachable', () => {
     const outcomes: number[] = [];
     for (let step = 0; step <= 7; step++) {
       const before = await quietIds();
-      proxy.loseReplyAfterRequests(step);
+      proxy().loseReplyAfterRequests(step);
       const reply = await createClearPin(
-        stack.apiUrl,
+        stack(),
         card,
         { process_immediately: true },
         withKey ? { 'Idempotency-Key': `blip-${step}` } : {},
       );
-      proxy.restore();
-      const added = [...(await requestItems(stack)).keys()].filter((id) => !before.has(id));
+      proxy().restore();
+      const added = [...(await storedRequests(stack())).keys()].filter((id) => !before.has(id));
       expect(envelopeProblems(reply)).toEqual([]);
       if (reply.status === 200) {
         const data = reply.body?.data as { id: string; number: string };
@@ -133,15 +98,15 @@ describe('DynamoDB is unreachable', () => {
   it('answers every route 503 SERVICE_UNAVAILABLE with Retry-After, and writes nothing', async () => {
     const before = await quietIds();
     const counterBefore = await numberCounter();
-    proxy.cut();
+    proxy().cut();
     const replies = [
-      await login(stack.apiUrl),
-      await createClearPin(stack.apiUrl, card, { process_immediately: true }),
-      await createClearPin(stack.apiUrl, card, {}, { 'Idempotency-Key': 'down-1' }),
-      await show(stack.apiUrl, 'number=1'),
-      await postJson(stack.apiUrl, ROUTES.release, { token: DEMO.token }),
+      await login(stack()),
+      await createClearPin(stack(), card, { process_immediately: true }),
+      await createClearPin(stack(), card, {}, { 'Idempotency-Key': 'down-1' }),
+      await show(stack(), 'number=1'),
+      await postJson(stack(), ROUTES.release, { token: DEMO_TOKEN }),
     ];
-    proxy.restore();
+    proxy().restore();
     for (const reply of replies) expectUnavailable(reply);
     expect(await quietIds()).toEqual(before);
     expect(await numberCounter()).toBe(counterBefore);
@@ -156,16 +121,16 @@ describe('DynamoDB is unreachable', () => {
       const outcomes: number[] = [];
       for (let step = 0; step <= 6; step++) {
         const before = await quietIds();
-        proxy.cutAfterRequests(step);
+        proxy().cutAfterRequests(step);
         const reply = await createClearPin(
-          stack.apiUrl,
+          stack(),
           card,
           { process_immediately: true },
           withKey ? { 'Idempotency-Key': `cut-${step}` } : {},
         );
-        proxy.restore();
+        proxy().restore();
         outcomes.push(reply.status);
-        const after = new Set((await requestItems(stack)).keys());
+        const after = new Set((await storedRequests(stack())).keys());
         if (reply.status === 503) {
           expectUnavailable(reply);
           expect(after, `a 503 after ${step} steps left a request behind`).toEqual(before);
@@ -187,37 +152,35 @@ describe('DynamoDB is unreachable', () => {
     const keys = Array.from({ length: 8 }, (_, step) => `retry-${step}`);
     const first: Reply[] = [];
     for (const [step, key] of keys.entries()) {
-      proxy.cutAfterRequests(step);
-      first.push(await createClearPin(stack.apiUrl, card, { process_immediately: true }, { 'Idempotency-Key': key }));
-      proxy.restore();
+      proxy().cutAfterRequests(step);
+      first.push(await createClearPin(stack(), card, { process_immediately: true }, { 'Idempotency-Key': key }));
+      proxy().restore();
     }
     expect(first.map((r) => r.status)).toContain(503);
     expect(first.map((r) => r.status)).toContain(200);
     // A client retries every key (a 200 can be lost on its way back too) until each answers 200; meanwhile only
     // "in progress" refusals.
     const final = new Map<string, Reply>();
-    await waitFor(
+    const unexpected: string[] = [];
+    await vi.waitFor(
       async () => {
         for (const key of keys) {
           if (final.get(key)?.status === 200) continue;
-          const reply = await createClearPin(
-            stack.apiUrl,
-            card,
-            { process_immediately: true },
-            { 'Idempotency-Key': key },
-          );
-          expect([200, 409], reply.text).toContain(reply.status);
+          const reply = await createClearPin(stack(), card, { process_immediately: true }, { 'Idempotency-Key': key });
+          if (![200, 409].includes(reply.status)) unexpected.push(reply.text);
           final.set(key, reply);
         }
-        return keys.every((key) => final.get(key)?.status === 200) ? true : undefined;
+        // An unexpected answer ends the wait at once, and fails the check below it.
+        if (unexpected.length === 0) expect(keys.filter((key) => final.get(key)?.status !== 200)).toEqual([]);
       },
-      { timeoutMs: 20_000, intervalMs: 500 },
+      { timeout: 20_000, interval: 500 },
     );
+    expect(unexpected, 'answers other than 200 and 409').toEqual([]);
     const ids = keys.map((key) => idIn(final.get(key)));
     first.forEach((reply, step) => {
       if (reply.status === 200) expect(idIn(reply)).toBe(ids[step]);
     });
-    const added = [...(await requestItems(stack)).keys()].filter((id) => !before.has(id));
+    const added = [...(await storedRequests(stack())).keys()].filter((id) => !before.has(id));
     expect(added.sort()).toEqual([...ids].sort());
     completedLater.push(
       ...ids.map((id, step) => ({ id, number: String(final.get(keys[step] as string)?.body?.data?.number), card })),
@@ -227,10 +190,10 @@ describe('DynamoDB is unreachable', () => {
   it('completes every request it accepted, each executed once', async () => {
     await quietIds();
     await waitUntilFinal(
-      stack,
+      stack(),
       completedLater.map((c) => c.id),
       20_000,
     );
-    expect(await settledProblems(stack, completedLater)).toEqual([]);
+    expect(await settledProblems(stack(), completedLater)).toEqual([]);
   });
 });

@@ -3,17 +3,10 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../infra/local/api-front.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import {
-  createMany,
-  FAST_PROCESSING_ENV,
-  requestItems,
-  settledProblems,
-  waitFor,
-  waitUntilFinal,
-} from '../helpers/reliability.ts';
+import { createMany, settledProblems, storedRequests, waitUntilFinal } from '../helpers/requests.ts';
+import { FAST_PROCESSING_ENV, useLocalStack } from '../helpers/stack.ts';
 
 /**
  * A worker that dies mid-batch (SPEC §3: "re-takes requests whose claim lease has run out (a crashed worker)").
@@ -22,15 +15,7 @@ import {
  * rest claimed. Once the leases run out, the processing run and the local stack's worker finish them all, and the
  * headend executes each exactly once (the call in flight at the kill executes at the headend, unrecorded here).
  */
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, processingIntervalMs: 500, env: { ...FAST_PROCESSING_ENV } });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useLocalStack({ processingIntervalMs: 500, env: FAST_PROCESSING_ENV });
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString();
@@ -62,10 +47,10 @@ process.stdout.write('finished\\n');
 
 describe('a worker dies mid-batch', () => {
   it('is killed with calls in flight: every request still completes, each executed once', async () => {
-    const created = await createMany(stack.apiUrl, 6, { extra: () => ({ scheduled_date: tomorrow() }) });
+    const created = await createMany(stack(), 6, { extra: () => ({ scheduled_date: tomorrow() }) });
     const ids = created.map((c) => c.id);
-    stack.headend.setFaults({ latencyMs: 400 });
-    const callsBefore = stack.headend.callsReceived();
+    stack().headend.setFaults({ latencyMs: 400 });
+    const callsBefore = stack().headend.callsReceived();
 
     const child = spawn(process.execPath, ['--input-type=module', '-e', WORKER_CHILD], {
       cwd: ROOT,
@@ -89,39 +74,40 @@ describe('a worker dies mid-batch', () => {
     const exited = once(child, 'exit');
 
     // Two calls answered and a third one in flight at the headend: kill.
-    await waitFor(async () => (stack.headend.callsReceived() - callsBefore >= 3 ? true : undefined), {
-      timeoutMs: 20_000,
-      describe: () => output,
-    });
+    await vi.waitFor(
+      () => expect(stack().headend.callsReceived() - callsBefore, `worker output: ${output}`).toBeGreaterThanOrEqual(3),
+      { timeout: 20_000, interval: 250 },
+    );
     child.kill('SIGKILL');
     const [, signal] = await exited;
     expect(signal).toBe('SIGKILL');
     expect(output).not.toContain('finished');
 
     // The dead worker left requests claimed and PENDING.
-    const atKill = await requestItems(stack);
+    const atKill = await storedRequests(stack());
     const claimed = ids.filter((id) => atKill.get(id)?.lifeCycleState === 'PENDING' && atKill.get(id)?.claimId);
     expect(claimed.length).toBeGreaterThanOrEqual(3);
     // The call in flight at the kill still executes at the headend: executed there, unrecorded here.
-    await waitFor(
+    await vi.waitFor(
       async () => {
-        const items = await requestItems(stack);
-        return ids.some((id) => stack.headend.executions(id) === 1 && items.get(id)?.lifeCycleState === 'PENDING')
-          ? true
-          : undefined;
+        const items = await storedRequests(stack());
+        const unrecorded = ids.filter(
+          (id) => stack().headend.executions(id) === 1 && items.get(id)?.lifeCycleState === 'PENDING',
+        );
+        expect(unrecorded, 'requests executed at the headend and PENDING here').not.toEqual([]);
       },
-      { timeoutMs: 2_000, intervalMs: 50 },
+      { timeout: 2_000, interval: 50 },
     );
 
-    stack.headend.setFaults({});
-    await waitUntilFinal(stack, ids, 30_000);
-    expect(await settledProblems(stack, created)).toEqual([]);
+    stack().headend.setFaults({});
+    await waitUntilFinal(stack(), ids, 30_000);
+    expect(await settledProblems(stack(), created)).toEqual([]);
   });
 
   it('is cut short by its own deadline mid-call: the request is released, retried and executed once', async () => {
-    const created = await createMany(stack.apiUrl, 2, { extra: () => ({ scheduled_date: tomorrow() }) });
+    const created = await createMany(stack(), 2, { extra: () => ({ scheduled_date: tomorrow() }) });
     const ids = created.map((c) => c.id);
-    stack.headend.setFaults({ latencyMs: 1_500 });
+    stack().headend.setFaults({ latencyMs: 1_500 });
     const { handler } = await import('../../functions/worker/handler.ts');
     // 3 s left: the worker bounds its headend call to 1 s and gives up on it.
     const context = { ...lambdaContext('clear-pin-worker', 3_000) };
@@ -131,17 +117,17 @@ describe('a worker dies mid-batch', () => {
     expect(
       response?.batchItemFailures.map((failure: { itemIdentifier: string }) => failure.itemIdentifier).sort(),
     ).toEqual(['crash-0', 'crash-1']);
-    const released = await requestItems(stack);
+    const released = await storedRequests(stack());
     for (const id of ids) {
       expect(released.get(id)?.lifeCycleState).toBe('PENDING');
       expect(released.get(id)?.claimId).toBeUndefined();
     }
     // The headend still executes both aborted commands after its delay.
-    await waitFor(async () => (ids.every((id) => stack.headend.executions(id) === 1) ? true : undefined), {
-      timeoutMs: 10_000,
-    });
-    stack.headend.setFaults({});
-    await waitUntilFinal(stack, ids, 30_000);
-    expect(await settledProblems(stack, created)).toEqual([]);
+    await expect
+      .poll(() => ids.map((id) => stack().headend.executions(id)), { timeout: 10_000, interval: 250 })
+      .toEqual(ids.map(() => 1));
+    stack().headend.setFaults({});
+    await waitUntilFinal(stack(), ids, 30_000);
+    expect(await settledProblems(stack(), created)).toEqual([]);
   });
 });

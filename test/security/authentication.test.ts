@@ -1,58 +1,41 @@
-import { readFileSync } from 'node:fs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DATA_PATH, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
-import {
-  CARDS,
-  clearPinBody,
-  DEMO,
-  envelopeProblems,
-  login,
-  postJson,
-  type Reply,
-  ROUTES,
-  runPool,
-  scanAll,
-  show,
-  tokenIn,
-} from '../helpers/reliability.ts';
+import { paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadReferenceData } from '../../infra/tools/reference-data.ts';
+import { DEMO_DATA, DEMO_LOGIN, DEMO_TOKEN, DEMO_UNIT_ID, KNOWN_CARD } from '../helpers/demo.ts';
+import { createClearPin, login, postJson, type Reply, ROUTES, show, tokenIn } from '../helpers/http.ts';
+import { envelopeProblems } from '../helpers/oracle.ts';
+import { runPool } from '../helpers/pool.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * SPEC §2.1–§2.2 against a hostile client: lock-out after five failures, no user enumeration, expired and
  * released tokens refused everywhere, wrong passwords refused whatever their length, tokens stored only as hashes.
  * Test users are loaded with the same loader as the demo data, one per test, so lock-outs do not interfere.
  */
-let stack: LocalStack;
+const stack = useLocalStack({ processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
 
-const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as ReferenceData;
 const PASSWORD = 'c0rrect-h0rse-battery';
 const USERS = ['sec-brute', 'sec-burst', 'sec-expiry', 'sec-release', 'sec-lengths', 'sec-enum'] as const;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
-  await loadReferenceData(stack.document, stack.tableName, {
-    units: demo.units,
+  await loadReferenceData(stack().document, stack().tableName, {
+    units: DEMO_DATA.units,
     users: USERS.map((username, i) => ({
       id: `90${i}`,
       username,
       person_name: `Security Test ${i}`,
-      organisation: DEMO.organisation,
+      organisation: DEMO_LOGIN.organisation,
       password: PASSWORD,
-      default_unit_id: DEMO.unitId,
-      unit_ids: [DEMO.unitId],
+      default_unit_id: DEMO_UNIT_ID,
+      unit_ids: [DEMO_UNIT_ID],
     })),
     subscriptions: [],
     tokens: [],
   });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const loginAs = (username: string, password = PASSWORD, organisation: string = DEMO.organisation) =>
-  login(stack.apiUrl, { username, password, organisation });
+const loginAs = (username: string, password = PASSWORD, organisation: string = DEMO_LOGIN.organisation) =>
+  login(stack(), { username, password, organisation });
 
 const tokenOf = (reply: Reply) => {
   expect(reply.status, reply.text).toBe(200);
@@ -61,9 +44,9 @@ const tokenOf = (reply: Reply) => {
 
 /** Every use a client can make of a token, each of which must refuse a dead one with 401 INVALID_TOKEN. */
 const useToken = async (token: string) => [
-  await postJson(stack.apiUrl, ROUTES.clearPin, clearPinBody(CARDS[0], {}, token)),
-  await show(stack.apiUrl, 'number=1', token),
-  await postJson(stack.apiUrl, ROUTES.release, { token }),
+  await createClearPin(stack(), KNOWN_CARD, { token }),
+  await show(stack(), 'number=1', token),
+  await postJson(stack(), ROUTES.release, { token }),
 ];
 
 const expectRefused = (replies: Reply[]) => {
@@ -74,14 +57,23 @@ const expectRefused = (replies: Reply[]) => {
   }
 };
 
+/** Every item of a table (a paginated, strongly consistent scan). */
+const scanAll = async (tableName: string) => {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan({ client: stack().document }, { TableName: tableName, ConsistentRead: true })) {
+    items.push(...(page.Items ?? []));
+  }
+  return items;
+};
+
 /** Ages a token's session as if it had not been used for `minutes` (the table is the only clock we can move). */
 const ageTokens = async (minutes: number, except: Set<string>) => {
-  const sessions = (await scanAll(stack, stack.tableName)).filter((i) => String(i.pk).startsWith('TOKEN#'));
+  const sessions = (await scanAll(stack().tableName)).filter((i) => String(i.pk).startsWith('TOKEN#'));
   const aged = sessions.filter((s) => !except.has(String(s.pk)));
   for (const session of aged) {
-    await stack.document.send(
+    await stack().document.send(
       new UpdateCommand({
-        TableName: stack.tableName,
+        TableName: stack().tableName,
         Key: { pk: session.pk },
         UpdateExpression: 'SET lastUsedAt = :at',
         ExpressionAttributeValues: { ':at': new Date(Date.now() - minutes * 60_000).toISOString() },
@@ -92,7 +84,7 @@ const ageTokens = async (minutes: number, except: Set<string>) => {
 };
 
 const sessionKeys = async () =>
-  new Set((await scanAll(stack, stack.tableName)).map((i) => String(i.pk)).filter((pk) => pk.startsWith('TOKEN#')));
+  new Set((await scanAll(stack().tableName)).map((i) => String(i.pk)).filter((pk) => pk.startsWith('TOKEN#')));
 
 describe('login brute force', () => {
   it('locks a username after five failures: even the right password then gets 429 TOO_MANY_ATTEMPTS', async () => {
@@ -160,7 +152,7 @@ describe('passwords', () => {
 describe('tokens', () => {
   it('refuses a released token everywhere, at once', async () => {
     const token = tokenOf(await loginAs('sec-release'));
-    const released = await postJson(stack.apiUrl, ROUTES.release, { token });
+    const released = await postJson(stack(), ROUTES.release, { token });
     expect(released.status).toBe(200);
     expect(released.body?.data).toEqual({});
     expectRefused(await useToken(token));
@@ -176,28 +168,25 @@ describe('tokens', () => {
     const before = await sessionKeys();
     const sliding = tokenOf(await loginAs('sec-expiry'));
     expect(await ageTokens(50, before)).toBe(1);
-    const reply = await show(stack.apiUrl, 'number=999999', sliding);
+    const reply = await show(stack(), 'number=999999', sliding);
     expect(reply.body?.status.code).toBe('PROVISIONING_REQUEST_NOT_FOUND');
   });
 
   it('refuses made-up, empty and malformed tokens', async () => {
-    for (const token of ['00000000000000000000000000000000', '', ' ', `${DEMO.token} `, DEMO.token.slice(1)]) {
+    for (const token of ['00000000000000000000000000000000', '', ' ', `${DEMO_TOKEN} `, DEMO_TOKEN.slice(1)]) {
       expectRefused(await useToken(token));
     }
   });
 
   it('stores no token value and no password anywhere: only hashes', async () => {
-    const obtained = [tokenOf(await loginAs('sec-enum')), tokenOf(await login(stack.apiUrl)), DEMO.token];
-    const items = [
-      ...(await scanAll(stack, stack.tableName)),
-      ...(await scanAll(stack, 'clear-pin-local-idempotency')),
-    ];
+    const obtained = [tokenOf(await loginAs('sec-enum')), tokenOf(await login(stack())), DEMO_TOKEN];
+    const items = [...(await scanAll(stack().tableName)), ...(await scanAll('clear-pin-local-idempotency'))];
     const text = JSON.stringify(items);
     for (const token of obtained) {
       expect(text).not.toContain(token);
       expect(text).not.toContain(token.toLowerCase());
     }
-    for (const password of [PASSWORD, `"${DEMO.password}"`]) expect(text).not.toContain(password);
+    for (const password of [PASSWORD, `"${DEMO_LOGIN.password}"`]) expect(text).not.toContain(password);
     const sessions = items.filter((i) => String(i.pk).startsWith('TOKEN#'));
     expect(sessions.length).toBeGreaterThanOrEqual(obtained.length);
   });

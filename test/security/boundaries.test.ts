@@ -2,19 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import {
-  CARDS,
-  call,
-  clearPinBody,
-  DEMO,
-  envelopeProblems,
-  LEAK_PATTERN,
-  login,
-  ROUTES,
-  show,
-} from '../helpers/reliability.ts';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HEADEND_SECRET } from '../../infra/local/headend-simulator.ts';
+import { DEMO_LOGIN, DEMO_TOKEN, KNOWN_CARD, seedBody } from '../helpers/demo.ts';
+import { call, login, ROUTES, show } from '../helpers/http.ts';
+import { envelopeProblems, LEAK_PATTERN } from '../helpers/oracle.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * The edges a hostile client pushes on: body size limits (16 KiB in the handler, 10 MB at the gateway/front),
@@ -22,32 +15,24 @@ import {
  * targets, and secrets compared in constant time (the headend simulator's bearer check and password verification
  * refuse wrong secrets of equal and of different length; no `===` compares a secret in the source).
  */
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useLocalStack({ processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const KIB = 1024;
 
 const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  call(stack.apiUrl, path, { method: 'POST', body, headers });
+  call(stack(), path, { method: 'POST', body, headers });
 
 /** A valid create body padded with spaces to exactly `bytes` bytes. */
 const createOfSize = (bytes: number) => {
-  const text = JSON.stringify(clearPinBody(CARDS[0]));
+  const text = JSON.stringify(seedBody());
   return text + ' '.repeat(bytes - Buffer.byteLength(text));
 };
 
 /** Sends raw bytes on a socket and answers what came back (for requests fetch refuses to make). */
 const raw = (request: string) =>
   new Promise<string>((resolve, reject) => {
-    const url = new URL(stack.apiUrl);
+    const url = new URL(stack().apiUrl);
     const socket = connect(Number(url.port), url.hostname);
     let answer = '';
     socket.on('data', (chunk) => {
@@ -68,7 +53,7 @@ describe('body size limits', () => {
   });
 
   it('counts bytes, not characters', async () => {
-    const body = JSON.stringify({ token: DEMO.token, x: 'é'.repeat(8 * KIB) }); // 16 KiB of characters, 24 of bytes
+    const body = JSON.stringify({ token: DEMO_TOKEN, x: 'é'.repeat(8 * KIB) }); // 16 KiB of characters, 24 of bytes
     const reply = await post(ROUTES.clearPin, body);
     expect(reply.status).toBe(413);
   });
@@ -81,7 +66,7 @@ describe('body size limits', () => {
       expect(envelopeProblems(reply)).toEqual([]);
     }
     // The front is still serving.
-    expect((await login(stack.apiUrl)).status).toBe(200);
+    expect((await login(stack())).status).toBe(200);
   });
 });
 
@@ -115,7 +100,7 @@ describe('answers carry no stack trace and no source path', () => {
       },
     ],
   ] as const)('for %s', async (_, path, options) => {
-    const reply = await call(stack.apiUrl, path, options);
+    const reply = await call(stack(), path, options);
     expect(reply.status).toBeGreaterThanOrEqual(400);
     expect(reply.status).toBeLessThan(500);
     expect(envelopeProblems(reply)).toEqual([]);
@@ -127,19 +112,19 @@ describe('prototype names and unparseable targets', () => {
   it('treats __proto__ and constructor in the query as unknown parameters (and keeps serving)', async () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       const reply = await call(
-        stack.apiUrl,
-        `${ROUTES.show}?token=${DEMO.token}&provisioning_request_identifier=number=1&${name}=1`,
+        stack(),
+        `${ROUTES.show}?token=${DEMO_TOKEN}&provisioning_request_identifier=number=1&${name}=1`,
       );
       expect(reply.status, name).toBe(400);
       expect(reply.body?.status.code).toBe('UNKNOWN_PARAMETER');
     }
-    expect((await show(stack.apiUrl, 'number=1')).status).toBe(200);
+    expect((await show(stack(), 'number=1')).status).toBe(200);
   });
 
   it('survives prototype names as header names', async () => {
-    const reply = await call(stack.apiUrl, ROUTES.login, {
+    const reply = await call(stack(), ROUTES.login, {
       method: 'POST',
-      body: JSON.stringify({ username: DEMO.username, password: DEMO.password, organisation: DEMO.organisation }),
+      body: JSON.stringify(DEMO_LOGIN),
       headers: { 'content-type': 'application/json', __proto__: 'x', constructor: 'y' } as Record<string, string>,
     });
     expect(reply.status).toBe(200);
@@ -149,7 +134,7 @@ describe('prototype names and unparseable targets', () => {
     const answer = await raw('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('"INVALID_REQUEST"');
-    expect((await show(stack.apiUrl, 'number=1')).status).toBe(200);
+    expect((await show(stack(), 'number=1')).status).toBe(200);
   });
 });
 
@@ -158,18 +143,18 @@ describe('secrets are compared in constant time', () => {
     JSON.stringify({
       command: 'CLEAR_PIN',
       transaction_id: randomUUID(),
-      smartcard_ca_id: 'smrt200000',
+      smartcard_ca_id: KNOWN_CARD.caId,
       priority: 'REGULAR',
     });
   const headend = (authorization: string | undefined) =>
-    fetch(`${stack.headend.url}/commands`, {
+    fetch(`${stack().headend.url}/commands`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
       body: command(),
     }).then((r) => r.status);
 
   it('the headend refuses wrong secrets of equal and of different length, and takes the right one', async () => {
-    const secret = DEMO.headendSecret;
+    const secret = DEFAULT_HEADEND_SECRET;
     for (const wrong of [
       `Bearer ${secret.slice(0, -1)}X`, // same length
       `Bearer ${secret.toUpperCase()}`, // same length
@@ -188,12 +173,13 @@ describe('secrets are compared in constant time', () => {
 
   it('password verification refuses the demo password with one character changed, dropped or added', async () => {
     // Four wrong ones (the fifth failure would lock the user), then the right one.
-    for (const password of ['1235', '123', '12345', '1234\u0000']) {
-      const reply = await login(stack.apiUrl, { password });
+    const right = DEMO_LOGIN.password;
+    for (const password of [`${right.slice(0, -1)}5`, right.slice(0, -1), `${right}5`, `${right}\u0000`]) {
+      const reply = await login(stack(), { password });
       expect(reply.status, JSON.stringify(password)).toBe(401);
       expect(reply.body?.status.code).toBe('INVALID_CREDENTIALS');
     }
-    expect((await login(stack.apiUrl)).status).toBe(200);
+    expect((await login(stack())).status).toBe(200);
   });
 
   it('the code compares secrets with timingSafeEqual and never with ===', () => {

@@ -1,17 +1,11 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it, vi } from 'vitest';
 import type { HeadendFaults } from '../../infra/local/headend-simulator.ts';
-import type { LocalStack } from '../../infra/local/local-stack.ts';
-import {
-  CARDS,
-  createClearPin,
-  type FaultProxy,
-  idIn,
-  isFinal,
-  requestItems,
-  startStackBehindProxies,
-  waitFor,
-} from '../helpers/reliability.ts';
+import { CARDS, type DemoCard } from '../helpers/demo.ts';
+import { createClearPin, idIn } from '../helpers/http.ts';
+import { peekMessages } from '../helpers/queue.ts';
+import { isFinal, storedRequests } from '../helpers/requests.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * A fault storm: clients create clear-PINs without pause while the headend, SQS and DynamoDB fail in turn
@@ -28,20 +22,7 @@ const STORM_MS = Number(process.env.STORM_SECONDS ?? 90) * 1000;
 const CLIENTS = 6;
 const CLIENT_PAUSE_MS = 400;
 
-let stack: LocalStack;
-let stop: () => Promise<void>;
-let dynamo: FaultProxy;
-let queue: FaultProxy;
-
-beforeAll(async () => {
-  ({ stack, dynamo, sqs: queue, stop } = await startStackBehindProxies({ processingIntervalMs: 500 }));
-});
-
-afterAll(async () => {
-  await stop?.();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stack = useLocalStack({ faultProxies: true, processingIntervalMs: 500 });
 
 /** A small seeded generator, so a storm's sequence of faults is the same from run to run. */
 const seeded = (seed: number) => () => {
@@ -68,8 +49,8 @@ describe(`a ${STORM_MS / 1000} s fault storm`, () => {
 
     const client = async (lane: number) => {
       for (let i = 0; Date.now() < end; i++) {
-        const card = CARDS[(lane + i) % CARDS.length] as (typeof CARDS)[number];
-        const reply = await createClearPin(stack.apiUrl, card, {
+        const card = CARDS[(lane + i) % CARDS.length] as DemoCard;
+        const reply = await createClearPin(stack(), card, {
           process_immediately: i % 2 === 0,
           priority: i % 3 === 0 ? 'EXPRESS' : 'REGULAR',
         });
@@ -82,6 +63,7 @@ describe(`a ${STORM_MS / 1000} s fault storm`, () => {
     };
 
     const chaos = async () => {
+      const { dynamoProxy: dynamo, sqsProxy: queue } = stack();
       while (Date.now() < end) {
         const roll = random();
         if (roll < 0.6) {
@@ -89,7 +71,7 @@ describe(`a ${STORM_MS / 1000} s fault storm`, () => {
             string,
             HeadendFaults,
           ];
-          stack.headend.setFaults(faults);
+          stack().headend.setFaults(faults);
           injected[name] = (injected[name] ?? 0) + 1;
           await sleep(1_500 + random() * 2_000);
         } else if (roll < 0.8) {
@@ -104,7 +86,7 @@ describe(`a ${STORM_MS / 1000} s fault storm`, () => {
           dynamo.restore();
         }
       }
-      stack.headend.setFaults({});
+      stack().headend.setFaults({});
       queue.restore();
       dynamo.restore();
     };
@@ -114,41 +96,36 @@ describe(`a ${STORM_MS / 1000} s fault storm`, () => {
     // Every answer was a 200, or a 503 while DynamoDB was cut.
     expect(Object.keys(answers).filter((k) => k !== '200 OK' && k !== '503 SERVICE_UNAVAILABLE')).toEqual([]);
 
-    const items = await waitFor(
+    const items = await vi.waitFor(
       async () => {
-        const all = await requestItems(stack);
-        return [...all.values()].every(isFinal) ? all : undefined;
+        const all = await storedRequests(stack());
+        const notFinal = [...all.values()].filter((item) => !isFinal(item)).length;
+        if (notFinal > 0) throw new Error(`not final: ${notFinal}`);
+        return all;
       },
-      {
-        timeoutMs: 300_000,
-        intervalMs: 1_000,
-        describe: async () =>
-          `not final: ${[...(await requestItems(stack)).values()].filter((i) => !isFinal(i)).length}`,
-      },
+      { timeout: 300_000, interval: 1_000 },
     );
 
     const problems: string[] = [];
     for (const id of ok) if (!items.has(id)) problems.push(`${id} was answered 200 but is not in the table`);
     for (const [id, item] of items) {
-      const unknownCard = item.smartcardCaId === 'smrt299999';
+      const unknownCard = !CARDS.find((card) => card.caId === item.smartcardCaId)?.headendKnows;
       const expected = unknownCard ? 'REJECTED' : 'COMPLETED';
       if (item.lifeCycleState !== expected) problems.push(`${id} is ${item.lifeCycleState}`);
       if (unknownCard && item.errorCode !== 'UNKNOWN_SMARTCARD') problems.push(`${id} rejected ${item.errorCode}`);
-      if (stack.headend.executions(id) !== 1) problems.push(`${id} executed ${stack.headend.executions(id)} times`);
+      if (stack().headend.executions(id) !== 1) problems.push(`${id} executed ${stack().headend.executions(id)} times`);
     }
     expect(problems).toEqual([]);
     expect(new Set([...items.values()].map((i) => i.number)).size).toBe(items.size);
-    expect(stack.headend.maxExecutionsPerTransaction()).toBe(1);
+    expect(stack().headend.maxExecutionsPerTransaction()).toBe(1);
 
     const ambiguous = [...items.keys()].filter((id) => !ok.has(id)).length;
     expect(ambiguous).toBeLessThanOrEqual(answers['503 SERVICE_UNAVAILABLE'] ?? 0);
-    const deadLettered = await stack.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
+    const deadLettered = await peekMessages(stack().sqs, stack().deadLetterQueueUrl);
     console.info(
       `fault storm (${STORM_MS / 1000} s, ${CLIENTS} clients): answers ${JSON.stringify(answers)}; faults injected ` +
         `${JSON.stringify(injected)}; requests in the table ${items.size}, all final, each executed once; ` +
-        `answered 503 but written (ambiguous) ${ambiguous}; dead-lettered messages seen ${deadLettered.Messages?.length ?? 0}`,
+        `answered 503 but written (ambiguous) ${ambiguous}; dead-lettered messages seen ${deadLettered.length}`,
     );
   });
 });

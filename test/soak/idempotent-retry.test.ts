@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../infra/local/local-stack.ts';
-import {
-  CARDS,
-  createClearPin,
-  type FaultProxy,
-  idIn,
-  type Reply,
-  requestItems,
-  startStackBehindProxies,
-  waitFor,
-} from '../helpers/reliability.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { CARDS, type DemoCard } from '../helpers/demo.ts';
+import { createClearPin, idIn, type Reply } from '../helpers/http.ts';
+import { storedRequests } from '../helpers/requests.ts';
+import { useLocalStack } from '../helpers/stack.ts';
 
 /**
  * A client that follows SPEC §2.3/§2.5 to the letter: on 503 it retries the same body with the same
@@ -17,55 +10,41 @@ import {
  * through the time a failed attempt's "in progress" record takes to lapse (the API's 29 s timeout), answered
  * 409 meanwhile. In the end each key has exactly one request.
  */
-let stack: LocalStack;
-let stop: () => Promise<void>;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  ({ stack, dynamo: proxy, stop } = await startStackBehindProxies({ processingIntervalMs: 3_600_000 }));
-});
-
-afterAll(async () => {
-  await stop?.();
-});
+const stack = useLocalStack({ faultProxies: true, processingIntervalMs: 3_600_000 });
+const proxy = () => stack().dynamoProxy;
+const cardOf = (step: number) => CARDS[step % CARDS.length] as DemoCard;
 
 describe('retrying with the same Idempotency-Key after an outage', () => {
   it('ends with exactly one request per key, whichever step the outage hit', async () => {
-    const before = new Set((await requestItems(stack)).keys());
+    const before = new Set((await storedRequests(stack())).keys());
     const keys: string[] = [];
     const first: Reply[] = [];
     for (let step = 0; step <= 7; step++) {
       const key = `retry-${step}`;
       keys.push(key);
-      proxy.cutAfterRequests(step);
-      first.push(
-        await createClearPin(stack.apiUrl, CARDS[step % 3] as (typeof CARDS)[number], {}, { 'Idempotency-Key': key }),
-      );
-      proxy.restore();
+      proxy().cutAfterRequests(step);
+      first.push(await createClearPin(stack(), cardOf(step), {}, { 'Idempotency-Key': key }));
+      proxy().restore();
     }
     expect(first.some((r) => r.status === 503)).toBe(true);
 
     const answers = new Map<string, Reply>();
     const seen: Record<string, number> = {};
-    await waitFor(
+    await vi.waitFor(
       async () => {
         for (const [step, key] of keys.entries()) {
           if (answers.get(key)?.status === 200) continue;
-          const reply = await createClearPin(
-            stack.apiUrl,
-            CARDS[step % 3] as (typeof CARDS)[number],
-            {},
-            {
-              'Idempotency-Key': key,
-            },
-          );
-          seen[`${reply.status} ${reply.body?.status.code}`] =
-            (seen[`${reply.status} ${reply.body?.status.code}`] ?? 0) + 1;
+          const reply = await createClearPin(stack(), cardOf(step), {}, { 'Idempotency-Key': key });
+          const answer = `${reply.status} ${reply.body?.status.code}`;
+          seen[answer] = (seen[answer] ?? 0) + 1;
           answers.set(key, reply);
         }
-        return keys.every((key) => answers.get(key)?.status === 200) ? true : undefined;
+        expect(
+          keys.filter((key) => answers.get(key)?.status !== 200),
+          'keys not answered 200 yet',
+        ).toEqual([]);
       },
-      { timeoutMs: 90_000, intervalMs: 2_000 },
+      { timeout: 90_000, interval: 2_000 },
     );
     // Only "in progress" refusals on the way; no other answer.
     expect(Object.keys(seen).filter((k) => k !== '200 OK' && k !== '409 IDEMPOTENCY_KEY_REUSED')).toEqual([]);
@@ -75,7 +54,7 @@ describe('retrying with the same Idempotency-Key after an outage', () => {
     for (const [step, reply] of first.entries()) {
       if (reply.status === 200) expect(idIn(reply)).toBe(ids[step]);
     }
-    const added = [...(await requestItems(stack)).keys()].filter((id) => !before.has(id)).sort();
+    const added = [...(await storedRequests(stack())).keys()].filter((id) => !before.has(id)).sort();
     expect(added).toEqual([...ids].sort());
     console.info(
       `idempotent retries: first answers ${first.map((r) => r.status).join(',')}; retries ${JSON.stringify(seen)}`,

@@ -1,73 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CRM_FIELDS,
-  dueShardOf,
-  firstDueAt,
-  type ProvisioningRequest,
-  toCrmView,
-} from '../../functions/domain/provisioning-request.ts';
-import { jsonType, SEED_DATA, seedShapeProblems } from '../helpers/api-client.ts';
-
-const unit = SEED_DATA.log_information.created_by_unit;
-const user = SEED_DATA.log_information.created_by_user;
-
-const pending = (overrides: Partial<ProvisioningRequest> = {}): ProvisioningRequest => ({
-  id: 'D62E639909C64F648AF480C66BF59FF9',
-  organisation: 'CRMDEMO',
-  number: '18579',
-  priority: 'REGULAR',
-  processImmediately: false,
-  scheduledAt: '2015-09-07T17:56:11.000Z',
-  createdAt: '2015-09-07T17:56:11.000Z',
-  updatedAt: '2015-09-07T17:56:11.000Z',
-  lifeCycleState: 'PENDING',
-  subscriptionId: 'F5D3986886C979E7ECAB2E7C63684311',
-  installedItemId: 'DAAEF64FDDCF3BF558D1BC34B8B1CB62',
-  smartcardCaId: 'smrt200000',
-  parameters: SEED_DATA.parameters_set.map((p) => ({ ...p })),
-  createdByUser: { ...user },
-  createdByUnit: { ...unit },
-  updatedByUser: { ...user },
-  updatedByUnit: { ...unit },
-  attempts: 0,
-  ...overrides,
-});
+import { CRM_FIELDS, dueShardOf, firstDueAt, toCrmView } from '../../functions/domain/provisioning-request.ts';
+import { jsonType, SEED_DATA, seedRequest, seedShapeProblems } from '../helpers/seed.ts';
 
 describe('the CRM.COM view of a request', () => {
   it('is exactly the seed example for the seed request', () => {
-    expect(toCrmView(pending(), 'UTC')).toEqual(SEED_DATA);
+    expect(toCrmView(seedRequest(), 'UTC')).toEqual(SEED_DATA);
   });
 
   it('has exactly the seed’s keys, in the seed’s order', () => {
-    expect(Object.keys(toCrmView(pending(), 'UTC'))).toEqual(Object.keys(SEED_DATA));
-    expect(Object.keys(toCrmView(pending(), 'UTC').log_information)).toEqual(Object.keys(SEED_DATA.log_information));
+    expect(Object.keys(toCrmView(seedRequest(), 'UTC'))).toEqual(Object.keys(SEED_DATA));
+    expect(Object.keys(toCrmView(seedRequest(), 'UTC').log_information)).toEqual(
+      Object.keys(SEED_DATA.log_information),
+    );
   });
 
   it('passes the seed-shape check used by the API tests', () => {
-    expect(seedShapeProblems(toCrmView(pending(), 'UTC'))).toEqual([]);
+    expect(seedShapeProblems(toCrmView(seedRequest(), 'UTC'))).toEqual([]);
   });
 
   it('shows no internal field (attempts, ids of the subscription and item, claim)', () => {
-    const text = JSON.stringify(toCrmView(pending({ attempts: 3 }), 'UTC'));
+    const text = JSON.stringify(toCrmView(seedRequest({ attempts: 3 }), 'UTC'));
     expect(text).not.toContain('attempts');
     expect(text).not.toContain('F5D3986886C979E7ECAB2E7C63684311');
     expect(text).not.toContain('DAAEF64FDDCF3BF558D1BC34B8B1CB62');
   });
 
   it('writes process_immediately as 1 or 0', () => {
-    expect(toCrmView(pending({ processImmediately: true }), 'UTC').process_immediately).toBe(1);
-    expect(toCrmView(pending({ processImmediately: false }), 'UTC').process_immediately).toBe(0);
+    expect(toCrmView(seedRequest({ processImmediately: true }), 'UTC').process_immediately).toBe(1);
+    expect(toCrmView(seedRequest({ processImmediately: false }), 'UTC').process_immediately).toBe(0);
   });
 
   it('writes its dates in the operator zone', () => {
-    const view = toCrmView(pending({ scheduledAt: '2026-07-01T09:00:00.000Z' }), 'Europe/Nicosia');
+    const view = toCrmView(seedRequest({ scheduledAt: '2026-07-01T09:00:00.000Z' }), 'Europe/Nicosia');
     expect(view.scheduled_date).toBe('2026-07-01T12:00:00');
     expect(view.log_information.created_date).toBe('2015-09-07T20:56:11');
   });
 
   it('shows a completed request with the headend’s outcome, keeping the seed’s keys and types', () => {
     const view = toCrmView(
-      pending({
+      seedRequest({
         lifeCycleState: 'COMPLETED',
         executedAt: '2026-03-10T12:00:05.000Z',
         updatedAt: '2026-03-10T12:00:05.000Z',
@@ -99,7 +70,7 @@ describe('the CRM.COM view of a request', () => {
 
   it('shows a rejected request with the headend’s error', () => {
     const view = toCrmView(
-      pending({ lifeCycleState: 'REJECTED', errorCode: 'UNKNOWN_SMARTCARD', errorDescription: 'Unknown card.' }),
+      seedRequest({ lifeCycleState: 'REJECTED', errorCode: 'UNKNOWN_SMARTCARD', errorDescription: 'Unknown card.' }),
       'UTC',
     );
     expect(view).toMatchObject({

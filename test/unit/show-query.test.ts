@@ -3,7 +3,7 @@ import { ApiError } from '../../functions/domain/errors.ts';
 import { selectFields } from '../../functions/domain/fields-set.ts';
 import { toCrmView } from '../../functions/domain/provisioning-request.ts';
 import { parseShowQuery } from '../../functions/domain/show-query.ts';
-import { SEED_DATA } from '../helpers/api-client.ts';
+import { SEED_DATA, seedRequest } from '../helpers/seed.ts';
 
 const TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
 
@@ -66,29 +66,7 @@ describe('the show query', () => {
 });
 
 describe('selectFields', () => {
-  const view = toCrmView(
-    {
-      id: SEED_DATA.id,
-      organisation: 'CRMDEMO',
-      number: SEED_DATA.number,
-      priority: 'REGULAR',
-      processImmediately: false,
-      scheduledAt: '2015-09-07T17:56:11.000Z',
-      createdAt: '2015-09-07T17:56:11.000Z',
-      updatedAt: '2015-09-07T17:56:11.000Z',
-      lifeCycleState: 'PENDING',
-      subscriptionId: 'S',
-      installedItemId: 'I',
-      smartcardCaId: 'smrt200000',
-      parameters: [],
-      createdByUser: { ...SEED_DATA.log_information.created_by_user },
-      createdByUnit: { ...SEED_DATA.log_information.created_by_unit },
-      updatedByUser: { ...SEED_DATA.log_information.created_by_user },
-      updatedByUnit: { ...SEED_DATA.log_information.created_by_unit },
-      attempts: 0,
-    },
-    'UTC',
-  );
+  const view = toCrmView(seedRequest(), 'UTC');
 
   it('keeps everything without fields_set', () => {
     expect(selectFields(view, undefined)).toEqual(view);
