@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { hashToken } from '../../functions/domain/credentials.ts';
 import { loadReferenceData } from '../../infra/tools/reference-data.ts';
-import { DEMO_DATA, DEMO_LOGIN, DEMO_TOKEN, DEMO_UNIT_ID, seedBody } from '../helpers/demo.ts';
+import { DEMO_LOGIN, DEMO_ORGANISATION, DEMO_TOKEN, DEMO_UNIT_ID, seedBody } from '../helpers/demo.ts';
 import { get, postJson, type Reply, ROUTES } from '../helpers/http.ts';
 import { CRM_ID } from '../helpers/oracle.ts';
 import { SEED_DATA } from '../helpers/seed.ts';
@@ -26,19 +26,23 @@ const OTHER_USER = { username: 'FieldTechnician', password: 'pin-reset-42', orga
 beforeAll(async () => {
   // A second user with two units, through the same loader as the demo data.
   await loadReferenceData(stack().document, stack().tableName, {
-    units: [...DEMO_DATA.units, FIELD_UNIT],
-    users: [
+    organisations: [
       {
-        id: '2',
-        username: OTHER_USER.username,
-        person_name: 'Arya Field',
-        organisation: OTHER_USER.organisation,
-        password: OTHER_USER.password,
-        default_unit_id: DEMO_UNIT_ID,
-        unit_ids: [DEMO_UNIT_ID, FIELD_UNIT.id],
+        name: DEMO_ORGANISATION.name,
+        units: [...DEMO_ORGANISATION.units, FIELD_UNIT],
+        users: [
+          {
+            id: '3',
+            username: OTHER_USER.username,
+            person_name: 'Arya Field',
+            password: OTHER_USER.password,
+            default_unit_id: DEMO_UNIT_ID,
+            unit_ids: [DEMO_UNIT_ID, FIELD_UNIT.id],
+          },
+        ],
+        subscriptions: [],
       },
     ],
-    subscriptions: [],
   });
 });
 

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
+import { createEventOutbox } from '../../functions/adapters/dynamo/event-outbox.ts';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
+import { droppingPublisher } from '../../functions/adapters/events.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
@@ -59,6 +61,9 @@ beforeAll(() => {
     log: logger,
     metrics,
     claims: store,
+    events: droppingPublisher,
+    outbox: createEventOutbox(stack().document, stack().tableName),
+    timeZone: 'UTC',
     headend: createGenericHeadendClient({
       url: stack().headend.url,
       secret: fixedCredential(DEFAULT_HEADEND_SECRET),

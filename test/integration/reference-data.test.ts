@@ -6,11 +6,11 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
-import { createTables, LOCAL_AWS_ENV, type LocalService, startDynamo } from '../../infra/local/services.ts';
+import { createTable, LOCAL_AWS_ENV, type LocalService, startDynamo } from '../../infra/local/services.ts';
 import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
 
 const run = promisify(execFile);
-const TABLES = { table: 'reference-test-main', idempotencyTable: 'reference-test-idempotency' };
+const TABLES = { table: 'reference-test-main' };
 const demo = JSON.parse(readFileSync(DEMO_DATA_PATH, 'utf8')) as ReferenceData;
 
 let dynamo: LocalService;
@@ -19,7 +19,7 @@ const cliEnv = () => ({ ...process.env, ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAM
 
 beforeAll(async () => {
   dynamo = await startDynamo();
-  await createTables(dynamo.endpoint, TABLES);
+  await createTable(dynamo.endpoint, TABLES.table);
   document = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: dynamo.endpoint,
@@ -57,7 +57,7 @@ describe('the reference-data loader', () => {
 
   it('rewrites only what changed', async () => {
     const changed = structuredClone(demo);
-    const s60508 = changed.subscriptions.find((s) => s.number === 'S60508');
+    const s60508 = changed.organisations[0]?.subscriptions.find((s) => s.number === 'S60508');
     if (!s60508?.installed_items[0]) throw new Error('demo data has no S60508 smartcard');
     s60508.installed_items[0].smartcard_ca_id = 'smrt200002';
 
@@ -66,9 +66,42 @@ describe('the reference-data loader', () => {
     // The card is stored under its id and its serial number (it has no alternative code).
     expect(result.written).toBe(2);
     const card = await document.send(
-      new GetCommand({ TableName: TABLES.table, Key: { pk: keys.itemBySerial('smrt20000055') } }),
+      new GetCommand({ TableName: TABLES.table, Key: { pk: keys.itemBySerial('CRMDEMO', 'smrt20000055') } }),
     );
     expect(card.Item?.smartcard_ca_id).toBe('smrt200002');
+    await loadReferenceData(document, TABLES.table, demo);
+  });
+
+  it("keys every record by its organisation, so one organisation's numbers never meet another's", async () => {
+    await loadReferenceData(document, TABLES.table, demo);
+    const get = async (pk: string) =>
+      (await document.send(new GetCommand({ TableName: TABLES.table, Key: { pk } }))).Item;
+
+    expect((await get(keys.subscriptionByNumber('CRMOTHER', 'S70001')))?.organisation).toBe('CRMOTHER');
+    expect(await get(keys.subscriptionByNumber('CRMDEMO', 'S70001'))).toBeUndefined();
+    expect((await get(keys.itemBySerial('CRMOTHER', 'smrt30000001')))?.smartcard_ca_id).toBe('smrt300000');
+    expect(await get(keys.itemBySerial('CRMDEMO', 'smrt30000001'))).toBeUndefined();
+    expect((await get(keys.user('CRMOTHER', 'OtherAdmin')))?.organisation).toBe('CRMOTHER');
+  });
+
+  it('takes a password already hashed by `npm run hash-password`, so a real stage’s file holds no password', async () => {
+    const { stdout } = await run('sh', ['-c', "printf '%s' 'pin-reset-2026' | npm run -s hash-password"], {
+      env: cliEnv(),
+    });
+    const hash = stdout.trim();
+    expect(hash).toMatch(/^scrypt\$/);
+    expect(hash).not.toContain('pin-reset-2026');
+    const organisation = structuredClone(demo.organisations[0]) as (typeof demo.organisations)[number];
+    const { password: _clear, ...user } = organisation.users[0] as (typeof organisation.users)[number];
+    await loadReferenceData(document, TABLES.table, {
+      organisations: [{ ...organisation, users: [{ ...user, password_hash: hash }], tokens: [] }],
+    });
+    expect((await storedUser())?.password_hash).toBe(hash);
+    await expect(
+      loadReferenceData(document, TABLES.table, {
+        organisations: [{ ...organisation, users: [{ ...user, password: 'x', password_hash: hash }] }],
+      }),
+    ).rejects.toThrow(/exactly one of password and password_hash/);
     await loadReferenceData(document, TABLES.table, demo);
   });
 
@@ -85,7 +118,15 @@ describe('the list-requests operator command', () => {
     await document.send(
       new PutCommand({
         TableName: TABLES.table,
-        Item: { pk: keys.request(id), id, number: '7', lifeCycleState: 'PENDING', priority: 'EXPRESS', attempts: 0 },
+        Item: {
+          pk: keys.request(id),
+          id,
+          organisation: 'CRMDEMO',
+          number: '7',
+          lifeCycleState: 'PENDING',
+          priority: 'EXPRESS',
+          attempts: 0,
+        },
       }),
     );
     const list = (state: string) =>

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEventOutbox } from '../../functions/adapters/dynamo/event-outbox.ts';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
+import { droppingPublisher } from '../../functions/adapters/events.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
@@ -43,6 +45,9 @@ beforeEach(() => {
 const deps = (overrides: Partial<SendToHeadendDependencies> = {}): SendToHeadendDependencies => ({
   ...recordingTelemetry(),
   claims: createRequestClaims(stack().document, stack().tableName),
+  events: droppingPublisher,
+  outbox: createEventOutbox(stack().document, stack().tableName),
+  timeZone: 'UTC',
   headend: createGenericHeadendClient({
     url: simulator.url,
     secret: fixedCredential(DEFAULT_HEADEND_SECRET),

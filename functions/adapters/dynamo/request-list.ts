@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListCriteria } from '../../domain/list-query.ts';
-import type { LifeCycleState, Priority, ProvisioningRequest } from '../../domain/provisioning-request.ts';
+import type { LifeCycleState, Priority } from '../../domain/provisioning-request.ts';
 import type { RequestList } from '../../use-cases/ports.ts';
 import { batchGetByPk } from './batch-get.ts';
 import { INDEX, keys } from './keys.ts';

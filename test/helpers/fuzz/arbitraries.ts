@@ -28,10 +28,12 @@ const MATCHED_PAIRS: [string, string][] = CARDS.flatMap((card) =>
 );
 
 /** Every identifier of the file, other organisations' included: those the oracle expects refused. */
-const SUBSCRIPTION_IDENTIFIERS: Record<string, string>[] = DEMO_DATA.subscriptions.flatMap(
-  (s): Record<string, string>[] => [{ number: s.number }, { id: s.id }],
-);
-const ITEM_IDENTIFIERS: Record<string, string>[] = DEMO_DATA.subscriptions.flatMap((s) =>
+const ALL_SUBSCRIPTIONS = DEMO_DATA.organisations.flatMap((o) => o.subscriptions);
+const SUBSCRIPTION_IDENTIFIERS: Record<string, string>[] = ALL_SUBSCRIPTIONS.flatMap((s): Record<string, string>[] => [
+  { number: s.number },
+  { id: s.id },
+]);
+const ITEM_IDENTIFIERS: Record<string, string>[] = ALL_SUBSCRIPTIONS.flatMap((s) =>
   s.installed_items.flatMap((i): Record<string, string>[] => [
     { serial_number: i.serial_number },
     { id: i.id },
