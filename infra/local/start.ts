@@ -27,8 +27,9 @@ Clear-PIN provisioning service — local stack
   SQS             ${stack.sqsEndpoint}   queue ${stack.queueUrl}
   data            ${dataDir}
 
-Demo credentials: organisation CRMDEMO, username MPAdministrator, password 1234 (token A7AD3752AC7B48099A80E62C8F0BE565);
-                  organisation CRMOTHER, username OtherAdmin, password 5678
+Demo credentials (organisation CRMDEMO): username MPAdministrator, password 1234
+Demo token: A7AD3752AC7B48099A80E62C8F0BE565
+Second organisation (CRMOTHER), to try the isolation: username OtherAdmin, password 5678
 
 Try:
   curl -s -X POST ${stack.apiUrl}/nagravision/provisioning_requests/clear_pin -H 'Content-Type: application/json' \\

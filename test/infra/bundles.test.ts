@@ -242,6 +242,15 @@ describe('the cdk.out bundles, invoked as Lambda invokes them', () => {
     });
     expect(local.headend.executions(String(created.id))).toBe(1);
     expect(local.headend.totalExecutions()).toBe(1);
+    // Its event is on the stage's bus (SPEC §3.1), put there by the worker itself.
+    expect(local.publishedEvents().filter((e) => e.detail.id === created.id)).toEqual([
+      {
+        bus: expect.stringMatching(/-events$/),
+        source: 'clear-pin.dev',
+        detailType: 'Provisioning Request Completed',
+        detail: expect.objectContaining({ id: created.id, life_cycle_state: 'COMPLETED', organisation: 'CRMDEMO' }),
+      },
+    ]);
   });
 
   it('a process-immediately create is queued by the API; a worker batch against a failing headend hands it back', {

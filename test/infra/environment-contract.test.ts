@@ -21,7 +21,7 @@ describe('the environment contract between CDK and the functions', () => {
     expect(Object.fromEntries(documented())).toEqual(Object.fromEntries(fromSchemas));
   });
 
-  const required = { TABLE_NAME: 'main', QUEUE_URL: 'https://sqs/q', IDEMPOTENCY_TABLE_NAME: 'idem' };
+  const required = { TABLE_NAME: 'main', QUEUE_URL: 'https://sqs/q' };
 
   it('refuses at synth a variable the function does not read', () => {
     expect(() => checkedEnvironment('api', apiEnvironment, { ...required, HEADEND_URL: 'https://x' } as never)).toThrow(

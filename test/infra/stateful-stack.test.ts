@@ -23,39 +23,59 @@ describe('main table', () => {
     ]);
   });
 
-  it('has the keys-only due and by-number indexes', () => {
+  it('has the indexes of every access pattern, keys only but for the two list filters that filter further', () => {
+    const keysOnly = { ProjectionType: 'KEYS_ONLY' };
+    const withFilters = {
+      ProjectionType: 'INCLUDE',
+      NonKeyAttributes: ['lifeCycleState', 'priority', 'subscriptionId'],
+    };
+    const index = (IndexName: string, hash: string, range: string | undefined, Projection: object) => ({
+      IndexName,
+      KeySchema: [
+        { AttributeName: hash, KeyType: 'HASH' },
+        ...(range ? [{ AttributeName: range, KeyType: 'RANGE' }] : []),
+      ],
+      Projection,
+    });
     expect(table.GlobalSecondaryIndexes).toEqual([
-      {
-        IndexName: 'due',
-        KeySchema: [
-          { AttributeName: 'dueShard', KeyType: 'HASH' },
-          { AttributeName: 'dueAt', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: 'by-number',
-        KeySchema: [{ AttributeName: 'number', KeyType: 'HASH' }],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
+      index('due', 'dueShard', 'dueAt', keysOnly),
+      // Only provisioning requests carry numberKey: a subscription's number never answers show by number.
+      index('by-number', 'numberKey', undefined, keysOnly),
+      index('list', 'listKey', 'listSort', keysOnly),
+      index('by-subscription', 'listSubscription', 'listSort', withFilters),
+      index('by-smartcard', 'listSmartcard', 'listSort', withFilters),
+      index('events', 'eventShard', 'eventAt', keysOnly),
     ]);
     expect(table.AttributeDefinitions).toEqual(
-      ['pk', 'dueShard', 'dueAt', 'number'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      [
+        'pk',
+        'dueShard',
+        'dueAt',
+        'numberKey',
+        'listKey',
+        'listSort',
+        'listSubscription',
+        'listSmartcard',
+        'eventShard',
+        'eventAt',
+      ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
     );
+  });
+
+  it('is the only table: a keyed create is its own idempotency record', () => {
+    expect(Object.keys(prod.stateful.findResources('AWS::DynamoDB::GlobalTable'))).toHaveLength(1);
   });
 });
 
-describe('idempotency table', () => {
-  it('has the Powertools schema (id, expiration), PITR and encryption', () => {
-    const table = only(prod.stateful, 'AWS::DynamoDB::GlobalTable', {
-      Properties: { TableName: 'clear-pin-prod-idempotency' },
+describe('event bus', () => {
+  it('is the stage’s, archives its events for replays, and is named in an output', () => {
+    expect(only(prod.stateful, 'AWS::Events::EventBus')).toMatchObject({ Name: 'clear-pin-prod-events' });
+    expect(only(prod.stateful, 'AWS::Events::Archive')).toMatchObject({
+      EventPattern: { source: ['clear-pin.prod'] },
+      RetentionDays: 30,
     });
-    expect(table.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
-    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
-    expect(table.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
-    expect(table.Replicas).toEqual([
-      expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
-    ]);
+    expect(only(dev.stateful, 'AWS::Events::Archive')).toMatchObject({ RetentionDays: 7 });
+    prod.stateful.hasOutput('EventBusName', {});
   });
 });
 
@@ -134,14 +154,7 @@ describe('headend secret', () => {
 
 describe('outputs', () => {
   it('publishes the names the operator and the reference-data loader read', () => {
-    for (const name of [
-      'TableName',
-      'IdempotencyTableName',
-      'WorkQueueUrl',
-      'DeadLetterQueueUrl',
-      'DeadLetterQueueArn',
-      'HeadendSecretArn',
-    ]) {
+    for (const name of ['TableName', 'WorkQueueUrl', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'HeadendSecretArn']) {
       prod.stateful.hasOutput(name, {});
     }
   });

@@ -141,7 +141,7 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the api read and write items, query only by-number, use idempotency records and send', () => {
+  it('lets the api read and write items, query only the show and list indexes, send, and publish events', () => {
     expect(actionsOn(roles.api, /MainTable.*Arn[^/]*"}}$/)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
@@ -149,26 +149,30 @@ describe('IAM', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(actionsOn(roles.api, /\/index\/by-number/)).toEqual(['dynamodb:Query']);
+    for (const index of ['by-number', 'list', 'by-subscription', 'by-smartcard']) {
+      expect(actionsOn(roles.api, new RegExp(`/index/${index}"`)), index).toEqual(['dynamodb:Query']);
+    }
     expect(actionsOn(roles.api, /\/index\/due/)).toEqual([]);
-    expect(actionsOn(roles.api, /IdempotencyTable/)).toEqual([
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
+    expect(actionsOn(roles.api, /\/index\/events/)).toEqual([]);
+    expect(actionsOn(roles.api, /WorkQueue/)).toEqual(['sqs:SendMessage']);
+    expect(actionsOn(roles.api, /EventBus/)).toEqual(['events:PutEvents']);
+  });
+
+  it('lets the processing run query only the due and events indexes, read and update items, send and publish', () => {
+    expect(actionsOn(roles.processingRun, /MainTable.*Arn[^/]*"}}$/)).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(actionsOn(roles.api, /WorkQueue/)).toEqual(['sqs:SendMessage']);
-  });
-
-  it('lets the processing run query only the due index, update items and send', () => {
-    expect(actionsOn(roles.processingRun, /MainTable.*Arn[^/]*"}}$/)).toEqual(['dynamodb:UpdateItem']);
     expect(actionsOn(roles.processingRun, /\/index\/due/)).toEqual(['dynamodb:Query']);
+    expect(actionsOn(roles.processingRun, /\/index\/events/)).toEqual(['dynamodb:Query']);
     expect(actionsOn(roles.processingRun, /\/index\/by-number/)).toEqual([]);
     expect(actionsOn(roles.processingRun, /WorkQueue/)).toEqual(['sqs:SendMessage']);
+    expect(actionsOn(roles.processingRun, /EventBus/)).toEqual(['events:PutEvents']);
   });
 
-  it('lets the worker update items, consume the queue and read the headend secret', () => {
+  it('lets the worker update items, consume the queue, read the headend secret and publish events', () => {
     expect(actionsOn(roles.worker, /MainTable/)).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOn(roles.worker, /EventBus/)).toEqual(['events:PutEvents']);
     expect(actionsOn(roles.worker, /HeadendSecret/)).toEqual(['secretsmanager:GetSecretValue']);
     expect(new Set(actionsOn(roles.worker, /WorkQueue/))).toEqual(
       new Set([
@@ -235,13 +239,32 @@ describe('REST API', () => {
     });
   });
 
-  it('declares the show query parameters without making the gateway require them', () => {
-    const show = only(stateless, 'AWS::ApiGateway::Method', { Properties: { HttpMethod: 'GET' } });
-    expect(show.RequestParameters).toEqual({
+  it('declares the show and list query parameters without making the gateway require them', () => {
+    const method = (operation: string) =>
+      only(stateless, 'AWS::ApiGateway::Method', { Properties: { OperationName: operation } });
+    expect(method('showProvisioningRequest').RequestParameters).toEqual({
       'method.request.querystring.token': false,
       'method.request.querystring.provisioning_request_identifier': false,
       'method.request.querystring.fields_set': false,
     });
+    const list = method('listProvisioningRequests').RequestParameters as Record<string, boolean>;
+    expect(Object.keys(list).sort()).toEqual(
+      [
+        'token',
+        'life_cycle_state',
+        'subscription_identifier',
+        'smartcard_identifier',
+        'created_date_from',
+        'created_date_to',
+        'priority',
+        'number_of_results',
+        'offset',
+        'fields_set',
+      ]
+        .map((name) => `method.request.querystring.${name}`)
+        .sort(),
+    );
+    expect(Object.values(list).every((required) => required === false)).toBe(true);
   });
 
   it('deploys the body models generated from the handlers’ zod schemas', () => {
@@ -321,7 +344,8 @@ describe('monitoring', () => {
   });
 
   it('notifies the stage topic of every alarm', () => {
-    expect(alarms).toHaveLength(6);
+    // 2 dead-letter queues, oldest due, API 5xx, headend error rate and credential, event publish failures.
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }]);
   });
 

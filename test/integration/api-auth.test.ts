@@ -111,7 +111,7 @@ describe('login', () => {
     expect(response.body?.data.log_information.created_by_unit).toEqual(FIELD_UNIT);
     expect(response.body?.data.log_information.updated_by_unit).toEqual(FIELD_UNIT);
     expect(response.body?.data.log_information.created_by_user).toEqual({
-      id: '2',
+      id: '3',
       username: OTHER_USER.username,
       person_name: 'Arya Field',
     });
@@ -166,7 +166,7 @@ describe('lock-out', () => {
     await stack().document.send(
       new UpdateCommand({
         TableName: stack().tableName,
-        Key: { pk: `LOGINFAIL#${username}` },
+        Key: { pk: keys.loginAttempts(OTHER_USER.organisation, username) },
         UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
         ExpressionAttributeNames: Object.fromEntries(names.map((n) => [`#${n}`, n])),
         ExpressionAttributeValues: Object.fromEntries(names.map((n) => [`:${n}`, values[n]])),
@@ -181,6 +181,10 @@ describe('lock-out', () => {
     const locked = await login(user(OTHER_USER.password));
     expectCode(locked, 429, 'TOO_MANY_ATTEMPTS');
     expect(locked.body?.status.message.length).toBeGreaterThan(0);
+    // The seconds until the lock ends (SPEC §2.1): 15 minutes from the fifth failure, give or take this test.
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
     expectCode(await login(user('wrong-6')), 429, 'TOO_MANY_ATTEMPTS');
   });
 
@@ -189,7 +193,11 @@ describe('lock-out', () => {
   });
 
   it('lets the user in again once the 15 minutes of the lock have passed', async () => {
-    await setFailures(OTHER_USER.username, { lockedUntil: new Date(Date.now() - 1000).toISOString() });
+    // A lock starts at the fifth attempt of a window, so when it ends its window is over too.
+    await setFailures(OTHER_USER.username, {
+      lockedUntil: new Date(Date.now() - 1000).toISOString(),
+      windowStart: new Date(Date.now() - 31 * 60_000).toISOString(),
+    });
     expect((await login(user(OTHER_USER.password))).status).toBe(200);
   });
 

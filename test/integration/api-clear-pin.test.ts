@@ -1,7 +1,14 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN, KNOWN_CARD, seedBody } from '../helpers/demo.ts';
+import {
+  clearPinBody,
+  DEMO_TOKEN,
+  KNOWN_CARD,
+  OTHER_LOGIN,
+  OTHER_ORGANISATION_CARD,
+  seedBody,
+} from '../helpers/demo.ts';
 import { get, login, postJson, type Reply, ROUTES } from '../helpers/http.ts';
 import { CRM_DATE, CRM_ID } from '../helpers/oracle.ts';
 import { storedRequests } from '../helpers/requests.ts';
@@ -289,7 +296,7 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(200);
     const before = await requestCount();
     const second = await clearPin(seedBody({ priority: 'EXPRESS' }), { 'Idempotency-Key': key });
-    expect(second.status).toBe(409);
+    expect(second.status).toBe(422);
     expect(second.body).toMatchObject({ status: { code: 'IDEMPOTENCY_KEY_REUSED' }, data: null });
     expect(second.body?.status.description).toContain('Idempotency-Key');
     expect(await requestCount()).toBe(before);
@@ -338,27 +345,78 @@ describe('Idempotency-Key', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('keeps a key for 24 hours; after that the same key and body create a new request', async () => {
+  it('the same request however its values are spelt (true, 1, "true"; a date with or without its time)', async () => {
+    const key = `spelling-${Date.now()}`;
+    const before = await requestCount();
+    const first = await clearPin(seedBody({ process_immediately: true, scheduled_date: '2026-12-31' }), {
+      'Idempotency-Key': key,
+    });
+    expect(first.status).toBe(200);
+    for (const spelling of [
+      { process_immediately: 1, scheduled_date: '2026-12-31T00:00:00' },
+      { process_immediately: 'true', scheduled_date: '2026-12-31T00:00:00Z', priority: 'REGULAR' },
+    ]) {
+      const again = await clearPin(seedBody(spelling), { 'Idempotency-Key': key });
+      expect(again.status, JSON.stringify(spelling)).toBe(200);
+      expect(again.body).toEqual(first.body);
+    }
+    expect(await requestCount()).toBe(before + 1);
+  });
+
+  it('keeps a key as long as its request (past the 24 h of SPEC), answering the first response as it was', async () => {
     const key = `day-old-${Date.now()}`;
     const first = await clearPin(seedBody(), { 'Idempotency-Key': key });
-    const table = process.env.IDEMPOTENCY_TABLE_NAME as string;
-    const { Items = [] } = await stack().document.send(new ScanCommand({ TableName: table }));
-    const record = Items.find((item) => JSON.stringify(item.data ?? null).includes(first.body?.data.id as string));
-    expect(record).toBeDefined();
-    const retainedFor = Number(record?.expiration) - Date.now() / 1000;
-    expect(retainedFor).toBeGreaterThan(24 * 3600 - 120);
-    expect(retainedFor).toBeLessThanOrEqual(24 * 3600 + 1);
-    // 24 hours later (the record's expiry moved into the past):
+    const id = first.body?.data.id as string;
+    // A day and more later, after the headend completed it:
     await stack().document.send(
       new UpdateCommand({
-        TableName: table,
-        Key: { id: record?.id },
-        UpdateExpression: 'SET expiration = :past',
-        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+        TableName: stack().tableName,
+        Key: { pk: `REQ#${id}` },
+        UpdateExpression: 'SET lifeCycleState = :done, referenceNumber = :ref, createdAt = :then, executedAt = :then',
+        ExpressionAttributeValues: {
+          ':done': 'COMPLETED',
+          ':ref': 'REF-1',
+          ':then': new Date(Date.now() - 25 * 3600_000).toISOString(),
+        },
       }),
     );
     const later = await clearPin(seedBody(), { 'Idempotency-Key': key });
     expect(later.status).toBe(200);
-    expect(later.body?.data.id).not.toBe(first.body?.data.id);
+    expect(later.body?.data).toMatchObject({
+      id,
+      number: first.body?.data.number,
+      life_cycle_state: 'PENDING',
+      reference_number: null,
+    });
+    const changed = await clearPin(seedBody({ priority: 'EXPRESS' }), { 'Idempotency-Key': key });
+    expect(changed.status).toBe(422);
+  });
+
+  it('50 identical repeats at once: one request, and every answer the first response or 409 with Retry-After', async () => {
+    const key = `burst-${Date.now()}`;
+    const before = await requestCount();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => clearPin(seedBody(), { 'Idempotency-Key': key })),
+    );
+    const created = answers.filter((a) => a.status === 200);
+    expect(created.length).toBeGreaterThan(0);
+    expect(new Set(created.map((a) => `${a.body?.data.id}/${a.body?.data.number}`)).size).toBe(1);
+    for (const answer of answers.filter((a) => a.status !== 200)) {
+      expect(answer.status).toBe(409);
+      expect(answer.body?.status.code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+      expect(answer.headers.get('retry-after')).toBe('1');
+    }
+    expect(await requestCount()).toBe(before + 1);
+  });
+
+  it("is the user's: another organisation's user with the same key gets a request of its own", async () => {
+    const key = `shared-${Date.now()}`;
+    const mine = await clearPin(seedBody(), { 'Idempotency-Key': key });
+    const other = await login(stack(), OTHER_LOGIN);
+    const theirs = await clearPin(clearPinBody(OTHER_ORGANISATION_CARD, { token: other.body?.data.token }), {
+      'Idempotency-Key': key,
+    });
+    expect(theirs.status, theirs.text).toBe(200);
+    expect(theirs.body?.data.id).not.toBe(mine.body?.data.id);
   });
 });

@@ -24,7 +24,9 @@ beforeAll(async () => {
       TableName: stack().tableName,
       Item: {
         pk: `REQ#${CORRUPT_ID}`,
+        numberKey: 'CRMDEMO#900001',
         id: CORRUPT_ID,
+        organisation: 'CRMDEMO',
         number: '900001',
         priority: 'REGULAR',
         processImmediately: false,

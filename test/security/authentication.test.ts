@@ -15,7 +15,17 @@ import { useLocalStack } from '../helpers/stack.ts';
 const stack = useLocalStack({ processing: false, env: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' } });
 
 const PASSWORD = 'c0rrect-h0rse-battery';
-const USERS = ['sec-brute', 'sec-burst', 'sec-expiry', 'sec-release', 'sec-lengths', 'sec-enum'] as const;
+const USERS = [
+  'sec-brute',
+  'sec-burst',
+  'sec-burst-20',
+  'sec-burst-60',
+  'sec-burst-right',
+  'sec-expiry',
+  'sec-release',
+  'sec-lengths',
+  'sec-enum',
+] as const;
 
 beforeAll(async () => {
   await loadReferenceData(stack().document, stack().tableName, {
@@ -113,6 +123,39 @@ describe('login brute force', () => {
     for (const reply of replies) expect([401, 429]).toContain(reply.status);
     expect(replies.filter((r) => r.status === 429).length).toBeGreaterThan(0);
     expect((await loginAs('sec-burst')).status).toBe(429);
+  });
+
+  it.each([20, 60])(
+    'judges at most 5 of %i parallel wrong passwords; the rest are refused at once, saying when to retry',
+    async (count) => {
+      const username = `sec-burst-${count}`;
+      const replies = await Promise.all(Array.from({ length: count }, (_, i) => loginAs(username, `burst-${i}`)));
+      const codes = replies.map((r) => `${r.status} ${r.body?.status.code}`);
+      expect(codes.filter((c) => c === '401 INVALID_CREDENTIALS').length).toBeLessThanOrEqual(5);
+      expect(codes.filter((c) => c !== '401 INVALID_CREDENTIALS' && c !== '429 TOO_MANY_ATTEMPTS')).toEqual([]);
+      for (const refused of replies.filter((r) => r.status === 429)) {
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(envelopeProblems(refused)).toEqual([]);
+      }
+      // After the burst the lock holds, the right password included.
+      expect((await loginAs(username)).status).toBe(429);
+    },
+  );
+
+  it('refuses the right password sent inside a burst of wrong ones, and after it, until the lock ends', async () => {
+    const username = 'sec-burst-right';
+    const burst = Array.from({ length: 19 }, (_, i) => loginAs(username, `burst-${i}`));
+    // Once one attempt of the burst has been refused, the five slots of the window are taken: the right password
+    // arrives while the burst is still being answered.
+    const firstRefusal = await Promise.any(
+      burst.map(async (reply) => ((await reply).status === 429 ? reply : Promise.reject(new Error('judged')))),
+    );
+    expect((await firstRefusal).status).toBe(429);
+    const inside = await loginAs(username);
+    const replies = await Promise.all(burst);
+    expect(inside.status, inside.text).toBe(429);
+    expect(replies.filter((r) => r.status === 401).length).toBeLessThanOrEqual(5);
+    expect((await loginAs(username)).status).toBe(429);
   });
 
   it('locks unknown usernames too, with the same answers as for a real one', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SCHEDULE_AHEAD_MS, parseClearPinBody } from '../../functions/domain/clear-pin-body.ts';
+import { commandFingerprint, MAX_SCHEDULE_AHEAD_MS, parseClearPinBody } from '../../functions/domain/clear-pin-body.ts';
 import { DAY_MS } from '../../functions/domain/dates.ts';
 import { ApiError } from '../../functions/domain/errors.ts';
 
@@ -26,12 +26,12 @@ const refusal = (input: unknown, options = UTC): { code: string; description: st
 };
 
 describe('the seed body', () => {
-  it('gives a REGULAR, not-immediate request scheduled now', () => {
+  it('gives a REGULAR, not-immediate request with no scheduled date of its own (it is due now)', () => {
     expect(parseClearPinBody(body(), UTC)).toEqual({
       subscription: { field: 'number', value: 'S60507' },
       smartcard: { field: 'serial_number', value: 'smrt20000054' },
       processImmediately: false,
-      scheduledAt: NOW,
+      scheduledAt: undefined,
       priority: 'REGULAR',
     });
   });
@@ -130,8 +130,20 @@ describe('process_immediately', () => {
 });
 
 describe('scheduled_date', () => {
-  it('is now when absent', () => {
-    expect(parseClearPinBody(body(), UTC).scheduledAt).toEqual(NOW);
+  it('is left to the request (now) when absent', () => {
+    expect(parseClearPinBody(body(), UTC).scheduledAt).toBeUndefined();
+  });
+
+  it.each([
+    ['1969-12-31T23:59:59Z', 'before 1970'],
+    ['0100-01-01', 'before 1970'],
+    ['2026-03-10T24:00:00Z', 'ISO 8601'],
+    ['2026-03-10T24:00:00+02:00', 'ISO 8601'],
+    ['2026-03-10T24:00:00', 'ISO 8601'],
+  ])('refuses %s (SPEC §2.5)', (date, why) => {
+    const error = refusal(body({ scheduled_date: date }));
+    expect(error.code).toBe('INVALID_DATE');
+    expect(error.description).toContain(why);
   });
 
   it('reads YYYY-MM-DDTHH:MM:SS in the operator zone', () => {
@@ -252,5 +264,35 @@ describe('which error answers when several fields are wrong', () => {
 
   it('INVALID_DATE before INVALID_VALUE', () => {
     expect(refusal(body({ scheduled_date: '2026-02-30', priority: 'URGENT' })).code).toBe('INVALID_DATE');
+  });
+});
+
+describe('the Idempotency-Key comparison: the parsed command, not the bytes (SPEC §2.3)', () => {
+  const print = (overrides: Record<string, unknown>) => commandFingerprint(parseClearPinBody(body(overrides), UTC));
+
+  it('is the same for every spelling of the same request', () => {
+    const base = print({ process_immediately: true, scheduled_date: '2026-04-01', priority: 'REGULAR' });
+    expect(print({ process_immediately: 'true', scheduled_date: '2026-04-01T00:00:00', priority: 'REGULAR' })).toBe(
+      base,
+    );
+    expect(print({ process_immediately: 1, scheduled_date: '2026-04-01T00:00:00Z' })).toBe(base);
+    expect(
+      print({ token: 'B7AD3752AC7B48099A80E62C8F0BE565', process_immediately: true, scheduled_date: '2026-04-01' }),
+    ).toBe(base);
+    expect(print({})).toBe(print({ process_immediately: false, priority: 'REGULAR' }));
+  });
+
+  it('differs for any field that changes the request', () => {
+    const base = print({});
+    for (const overrides of [
+      { process_immediately: true },
+      { priority: 'EXPRESS' },
+      { scheduled_date: '2026-04-01' },
+      { subscription_identifier: { id: 'F5D3986886C979E7ECAB2E7C63684311' } },
+      { smartcard_identifier: { serial_number: 'smrt20000055' } },
+      { smartcard_identifier: { alternative_code: 'smrt20000054' } },
+    ]) {
+      expect(print(overrides), JSON.stringify(overrides)).not.toBe(base);
+    }
   });
 });

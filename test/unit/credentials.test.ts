@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   hashPassword,
   hashToken,
+  isTokenFormat,
   isTokenLive,
   needsTouch,
   newToken,
@@ -69,6 +70,15 @@ describe('tokens', () => {
   it('hash the same whatever their letter case, and differently from any other token', () => {
     expect(hashToken('a7ad3752ac7b48099a80e62c8f0be565')).toBe(hashToken('A7AD3752AC7B48099A80E62C8F0BE565'));
     expect(hashToken('A7AD3752AC7B48099A80E62C8F0BE566')).not.toBe(hashToken('A7AD3752AC7B48099A80E62C8F0BE565'));
+  });
+
+  it('are 32 hex digits: case folds over ASCII only, so no Unicode letter stands in for one (SPEC §2.5)', () => {
+    expect(isTokenFormat('A7AD3752AC7B48099A80E62C8F0BE565')).toBe(true);
+    // U+FB00 (ﬀ) upper-cases to "FF": it must not reach the hash as a token whose digits are FF.
+    expect(isTokenFormat('A7AD3752AC7B48099A80E62C8F0BE5\uFB00')).toBe(false);
+    expect(isTokenFormat('A7AD3752AC7B48099A80E62C8F0BE56')).toBe(false);
+    expect(isTokenFormat('A7AD3752AC7B48099A80E62C8F0BE565 ')).toBe(false);
+    expect(() => hashToken('A7AD3752AC7B48099A80E62C8F0BE5\uFB00')).toThrow();
   });
 });
 

@@ -70,6 +70,8 @@ describe('parseCrmDate: refused forms', () => {
     ['month 13', '2026-13-01'],
     ['month 00', '2026-00-10'],
     ['hour 24', '2026-01-01T24:00:00'],
+    ['hour 24, ISO with Z', '2026-01-01T24:00:00Z'],
+    ['hour 24, ISO with an offset', '2026-01-01T24:00:00+02:00'],
     ['minute 60', '2026-01-01T23:60:00'],
     ['second 60', '2026-01-01T23:59:60'],
     ['an offset out of range', '2026-03-01T10:00:00+25:00'],
@@ -85,6 +87,11 @@ describe('parseCrmDate: refused forms', () => {
 });
 
 describe('formatCrmDate', () => {
+  it('always writes a four-digit year (SPEC §2.5)', () => {
+    expect(formatCrmDate(new Date('0100-01-01T00:00:00Z'), 'UTC')).toBe('0100-01-01T00:00:00');
+    expect(formatCrmDate(new Date('0999-12-31T23:59:59Z'), 'UTC')).toBe('0999-12-31T23:59:59');
+  });
+
   it('writes YYYY-MM-DDTHH:MM:SS in the operator zone, without an offset or fraction', () => {
     const instant = new Date('2026-07-01T09:05:07.999Z');
     expect(formatCrmDate(instant, 'UTC')).toBe('2026-07-01T09:05:07');

@@ -201,6 +201,10 @@ export const physicalValues = (templates: Templates, placement: Placement): Look
         const name = property('FunctionName');
         return { Ref: name, Arn: `arn:aws:lambda:${region}:${account}:function:${name}` }[attribute];
       }
+      case 'AWS::Events::EventBus': {
+        const name = property('Name');
+        return { Ref: name, Name: name, Arn: `arn:aws:events:${region}:${account}:event-bus/${name}` }[attribute];
+      }
       case 'AWS::Events::Rule': {
         const name = property('Name');
         return { Ref: name, Arn: `arn:aws:events:${region}:${account}:rule/${name}` }[attribute];

@@ -27,6 +27,7 @@ export type ResourceArns = {
   queueUrl(url: string): string;
   queueName(name: string): string;
   secret(id: string): string;
+  eventBus(nameOrArn: string): string;
 };
 
 /**
@@ -41,6 +42,7 @@ export const resourceArns = (placement: Placement, secretArn: (id: string) => st
     queueUrl: (url) => queueName(url.split('/').pop() ?? ''),
     queueName,
     secret: secretArn,
+    eventBus: (name) => (name.startsWith('arn:') ? name : `arn:aws:events:${region}:${account}:event-bus/${name}`),
   };
 };
 
@@ -108,6 +110,14 @@ const secretsManagerPermissions = (operation: string, body: Body, arns: Resource
   return [{ action, resource: '*' }];
 };
 
+const eventBridgePermissions = (operation: string, body: Body, arns: ResourceArns): Permission[] => {
+  if (operation !== 'PutEvents') return [{ action: `events:${operation}`, resource: '*' }];
+  return ((body.Entries ?? []) as Body[]).map((entry) => ({
+    action: 'events:PutEvents',
+    resource: arns.eventBus(String(entry.EventBusName ?? 'default')),
+  }));
+};
+
 /**
  * The permissions one call needs: e.g. `DynamoDB_20120810.Query` on index `due` needs `dynamodb:Query` on
  * `<table ARN>/index/due`, `AmazonSQS.SendMessageBatch` needs `sqs:SendMessage` on the queue. A call of another
@@ -122,6 +132,7 @@ export const permissionsFor = (call: RecordedCall, arns: ResourceArns): Permissi
   if (prefix?.startsWith('DynamoDB_')) return dynamodbPermissions(operation, body, arns);
   if (prefix === 'AmazonSQS') return sqsPermissions(operation, body, arns);
   if (prefix === 'secretsmanager') return secretsManagerPermissions(operation, body, arns);
+  if (prefix === 'AWSEvents') return eventBridgePermissions(operation, body, arns);
   return { problem: `an operation of an unknown service: ${call.target}` };
 };
 

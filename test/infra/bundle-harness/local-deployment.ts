@@ -21,6 +21,7 @@ import {
   resourcesOfType,
   type Templates,
 } from './cloudformation.ts';
+import { type PutEvent, startEventBridge } from './event-bridge.ts';
 import { type ResourceArns, resourceArns } from './grants.ts';
 import { type SignedCall, startRecordingProxy } from './recording-proxy.ts';
 import { startSecretsManager } from './secrets-manager.ts';
@@ -60,7 +61,9 @@ export type LocalDeployment = {
   queueUrlOf(arn: string): string;
   /** The function's ARN, as its invocations' context reports it. */
   arnOf(fn: DeployedFunction): string;
-  /** The DynamoDB, SQS and Secrets Manager calls sent with the function's role credentials, in order. */
+  /** Every event the functions put on a bus, in order. */
+  publishedEvents(): PutEvent[];
+  /** The DynamoDB, SQS, Secrets Manager and EventBridge calls sent with the function's role credentials, in order. */
   callsOf(fn: DeployedFunction): SignedCall[];
   /** Calls signed with credentials of no function (there should be none). */
   unattributedCalls(): SignedCall[];
@@ -158,6 +161,9 @@ export const startLocalDeployment = async (synthesized: SynthesizedStage): Promi
     return { arn, name: arn.split(':secret:')[1]?.slice(0, -7) ?? arn, value: DEFAULT_HEADEND_SECRET };
   });
   const secretsManager = await startSecretsManager(secrets);
+  const eventBridge = await startEventBridge(
+    resourcesOfType(templates, 'AWS::Events::EventBus').map((bus) => physical({ ...bus, attribute: 'Name' }) as string),
+  );
   const headend = await startHeadendSimulator();
 
   const recorded: SignedCall[] = [];
@@ -166,6 +172,7 @@ export const startLocalDeployment = async (synthesized: SynthesizedStage): Promi
     dynamodb: await startRecordingProxy(dynamo.endpoint, record),
     sqs: await startRecordingProxy(`http://127.0.0.1:${fauxqs.port}`, record),
     secretsManager: await startRecordingProxy(secretsManager.endpoint, record),
+    eventBridge: await startRecordingProxy(eventBridge.endpoint, record),
   };
 
   const lookup: Lookup = (ref: ResourceAttribute) => {
@@ -236,10 +243,11 @@ export const startLocalDeployment = async (synthesized: SynthesizedStage): Promi
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
         PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-        // The only additions: where the SDK finds DynamoDB, SQS and Secrets Manager.
+        // The only additions: where the SDK finds DynamoDB, SQS, Secrets Manager and EventBridge.
         AWS_ENDPOINT_URL_DYNAMODB: proxies.dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: proxies.sqs.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: proxies.secretsManager.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: proxies.eventBridge.endpoint,
       };
     },
     queueUrlOf(arn) {
@@ -249,12 +257,14 @@ export const startLocalDeployment = async (synthesized: SynthesizedStage): Promi
       return url;
     },
     arnOf: (fn) => ref(fn, 'Arn') as string,
+    publishedEvents: () => [...eventBridge.events],
     callsOf: (fn) => recorded.filter((call) => call.accessKeyId === accessKeyOf(fn)),
     unattributedCalls: () => recorded.filter((call) => !byAccessKey.has(call.accessKeyId ?? '')),
     async stop() {
       for (const proxy of Object.values(proxies)) await proxy.stop();
       await headend.stop();
       await secretsManager.stop();
+      await eventBridge.stop();
       await fauxqs.stop();
       document.destroy();
       sqs.destroy();
