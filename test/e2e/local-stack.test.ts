@@ -33,10 +33,10 @@ const freePort = (): Promise<number> =>
 type Running = { child: ChildProcess; output: () => string };
 
 /** Starts `node infra/local/start.ts` and waits until its API answers. */
-const startService = async (port: number, dataDir: string): Promise<Running> => {
+const startService = async (port: number, dataDir: string, env: Record<string, string> = {}): Promise<Running> => {
   const child = spawn(process.execPath, ['infra/local/start.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir },
+    env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -182,5 +182,36 @@ describe('npm start', () => {
     const response = await postJson(api, ROUTES.clearPin, CURL_BODY, { 'Content-Type': 'application/json' });
     expect(response.status).toBe(200);
     expect(Number(response.body?.data.number)).toBeGreaterThan(Number(completed.number));
+  });
+});
+
+describe('HEADEND_PROTOCOL=nagra-cag npm start', () => {
+  it('runs the pipeline on the CAG simulator: the README’s curl ends COMPLETED with the CAG command id', async () => {
+    if (service) expect(await stopService(service)).toBe(0);
+    const cagData = mkdtempSync(join(tmpdir(), 'clear-pin-e2e-cag-'));
+    service = await startService(port, cagData, { HEADEND_PROTOCOL: 'nagra-cag' });
+    try {
+      expect(service.output()).toMatch(/headend\s+\S+\s+simulator, nagra-cag/);
+      const created = await postJson(
+        api,
+        ROUTES.clearPin,
+        { ...JSON.parse(CURL_BODY), process_immediately: true },
+        { 'Content-Type': 'application/json' },
+      );
+      expect(created.status).toBe(200);
+      const done = await vi.waitFor(
+        async () => {
+          const shown = await show(api, `id=${created.body?.data.id}`);
+          expect(shown.body?.data.life_cycle_state).toBe('COMPLETED');
+          return shown.body?.data;
+        },
+        { timeout: 30_000, interval: 250 },
+      );
+      const reply = JSON.parse(done.response) as { commandResults: { id: string }[] };
+      expect(done.reference_number).toBe(reply.commandResults[0]?.id);
+      expect(JSON.parse(done.request).path).toMatch(/^\/cag\/v1\/.+\/devices\/smrt200000\/pin$/);
+    } finally {
+      rmSync(cagData, { recursive: true, force: true });
+    }
   });
 });

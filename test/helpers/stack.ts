@@ -1,5 +1,11 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../infra/local/local-stack.ts';
+import {
+  type HeadendChoice,
+  type LocalStack,
+  type LocalStackOptions,
+  type SimulatorOf,
+  startLocalStack,
+} from '../../infra/local/local-stack.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
 /**
@@ -20,7 +26,7 @@ export const FAST_PROCESSING_ENV = {
 /** A local stack whose functions reach DynamoDB and SQS through fault proxies the test can cut. */
 export type ProxiedStack = LocalStack & { dynamoProxy: FaultProxy; sqsProxy: FaultProxy };
 
-export type UseLocalStackOptions = LocalStackOptions & {
+export type UseLocalStackOptions<C extends HeadendChoice = { protocol?: 'generic' }> = LocalStackOptions<C> & {
   /**
    * Put the functions behind fault proxies (and use FAST_PROCESSING_ENV under `env`); the stack's own clients,
    * which the tests read with, still reach the real services.
@@ -34,8 +40,15 @@ export type UseLocalStackOptions = LocalStackOptions & {
  */
 export function useLocalStack(options: UseLocalStackOptions & { faultProxies: true }): () => ProxiedStack;
 export function useLocalStack(options?: UseLocalStackOptions): () => LocalStack;
-export function useLocalStack({ faultProxies, ...options }: UseLocalStackOptions = {}): () => LocalStack {
-  let started: LocalStack | ProxiedStack | undefined;
+/** A stack on another headend: the CAG simulator, or an external headend (no simulator). */
+export function useLocalStack<C extends HeadendChoice>(
+  options: UseLocalStackOptions<C> & { headend: C },
+): () => LocalStack<SimulatorOf<C>>;
+export function useLocalStack({
+  faultProxies,
+  ...options
+}: UseLocalStackOptions<HeadendChoice> = {}): () => LocalStack<unknown> {
+  let started: LocalStack<unknown> | ProxiedStack | undefined;
   let proxies: FaultProxy[] = [];
 
   beforeAll(async () => {

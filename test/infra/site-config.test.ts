@@ -203,3 +203,59 @@ describe('redeploying a stage', () => {
     expect(named).toEqual([]);
   });
 });
+
+describe('events to the site’s endpoints (SPEC §3.1)', () => {
+  const endpoint = {
+    name: 'crm',
+    url: 'https://crm.example.net/hooks/clear-pin',
+    auth: {
+      type: 'apiKey' as const,
+      header: 'x-api-key',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:crm-hook-AbCdEf',
+      jsonField: 'apiKey',
+    },
+    ratePerSecond: 20,
+  };
+  const { stateless } = synthStage('pr-6', { ...TEST_SITE, events: { endpoints: [endpoint] } });
+
+  it('go through an API destination whose connection reads the credential from the site’s secret', () => {
+    expect(only(stateless, 'AWS::Events::ApiDestination')).toMatchObject({
+      InvocationEndpoint: endpoint.url,
+      HttpMethod: 'POST',
+      InvocationRateLimitPerSecond: 20,
+    });
+    const connection = only(stateless, 'AWS::Events::Connection');
+    expect(connection.AuthorizationType).toBe('API_KEY');
+    const text = JSON.stringify(connection);
+    // A dynamic reference to the secret, never its value.
+    expect(text).toContain(`{{resolve:secretsmanager:${endpoint.auth.secretArn}:SecretString:apiKey::}}`);
+  });
+
+  it('are every final state of this stage, retried for a day, then kept in a dead-letter queue that alarms', () => {
+    const rules = Object.values(stateless.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    const delivery = rules.find((r) => r.EventBusName !== undefined);
+    expect(delivery).toMatchObject({
+      EventPattern: { source: ['clear-pin.pr-6'] },
+      Targets: [
+        expect.objectContaining({
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/Undelivered/), 'Arn'] } },
+        }),
+      ],
+    });
+    const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.map((a) => a.AlarmName)).toEqual(
+      expect.arrayContaining(['clear-pin-pr-6-event-deliveries-not-empty', 'clear-pin-pr-6-event-deliveries-crm']),
+    );
+    expect(alarms.find((a) => a.AlarmName === 'clear-pin-pr-6-event-deliveries-crm')).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+    });
+  });
+
+  it('are not configured where the site names no endpoint', () => {
+    const { stateless: none } = synthStage('prod');
+    expect(none.findResources('AWS::Events::ApiDestination')).toEqual({});
+    expect(none.findResources('AWS::Events::Connection')).toEqual({});
+  });
+});
