@@ -7,7 +7,7 @@ import { CRM_DATE, CRM_ID } from './oracle.ts';
  */
 
 /** The unit and user of CRM.COM's clear_pin example, which logs them as both creator and updater. */
-const SEED_UNIT = {
+export const SEED_UNIT = {
   community_name: 'Internal Community',
   id: '48305F8849E3C18B227C5BE3A27BA6DF',
   name: 'Admin Unit',
@@ -15,7 +15,7 @@ const SEED_UNIT = {
   description: 'r1 Test Description for resource request tab.Test Description for resource request tab.',
   alternative_code: 'MG',
 } as const;
-const SEED_USER = { person_name: 'Marios Lannister', username: 'MPAdministrator', id: '1' } as const;
+export const SEED_USER = { person_name: 'Marios Lannister', username: 'MPAdministrator', id: '1' } as const;
 
 /** The `data` of the response in CRM.COM's clear_pin example (seed/clear_pin.txt), verbatim. */
 export const SEED_DATA = {
