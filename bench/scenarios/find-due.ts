@@ -22,7 +22,7 @@ import { startServicesProcess } from '../lib/services-process.ts';
 import { round } from '../lib/stats.ts';
 
 const COUNT = Number(process.env.BENCH_DRAIN_REQUESTS ?? 10_000);
-// The processing run's defaults (functions/platform/environment.ts): one page of the due index per query.
+// The processing run's defaults (functions/processing-run/environment.ts): one page of the due index per query.
 const PAGE_SIZE = 100;
 const BUDGET_MS = 45_000;
 

@@ -8,8 +8,9 @@ import { createUserStore } from '../adapters/dynamo/users.ts';
 import { eventPublisherFor } from '../adapters/events.ts';
 import { createWorkQueue } from '../adapters/work-queue.ts';
 import { createDynamoClients, createEventBridgeClient, createSqsClient } from '../platform/aws-clients.ts';
-import { apiEnvironment, loadEnvironment } from '../platform/environment.ts';
+import { loadEnvironment } from '../platform/environment.ts';
 import { logger, metrics } from '../platform/observability.ts';
+import { apiEnvironment } from './environment.ts';
 
 /** The API function's composition root: configuration and SDK clients are made once per instance. */
 const env = loadEnvironment(apiEnvironment, process.env);

@@ -1,24 +1,25 @@
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ApiError } from './errors.ts';
-import { type Identifier, identifierValue } from './identifiers.ts';
-import { parseOrThrow, withCode } from './validation.ts';
+import type { Identifier } from './identifiers.ts';
+import { identifierValue, parseOrThrow, withCode } from './validation.ts';
 
 /** The body of `POST /provisioning/provisioning_requests/cancel` (SPEC §2.7; the token is checked before this). */
 export const cancelBodySchema = z.strictObject({
   token: z.string(),
   provisioning_request_identifier: z
-    .strictObject({ id: identifierValue.optional(), number: identifierValue.optional() })
-    .superRefine((value, ctx) => {
-      const given = [value.id, value.number].filter((v) => v !== undefined);
-      if (given.length !== 1 || given[0] === '') {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must specify exactly one of id, number, not empty',
-          ...withCode('INVALID_IDENTIFIER'),
-        });
-      }
-    }),
+    .strictObject({ id: z.optional(identifierValue), number: z.optional(identifierValue) })
+    .check(
+      z.superRefine((value, ctx) => {
+        const given = [value.id, value.number].filter((v) => v !== undefined);
+        if (given.length !== 1 || given[0] === '') {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must specify exactly one of id, number, not empty',
+            ...withCode('INVALID_IDENTIFIER'),
+          });
+        }
+      }),
+    ),
 });
 
 export const parseCancelBody = (body: unknown): Identifier<'id' | 'number'> => {

@@ -1,38 +1,42 @@
 import { createHash } from 'node:crypto';
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DAY_MS, parseCrmDate } from './dates.ts';
 import { ApiError } from './errors.ts';
-import { type Identifier, identifierValue } from './identifiers.ts';
+import type { Identifier } from './identifiers.ts';
 import type { Priority } from './provisioning-request.ts';
-import { parseOrThrow, withCode } from './validation.ts';
+import { identifierValue, parseOrThrow, withCode } from './validation.ts';
 
 const exactlyOne = <K extends string>(fields: readonly K[]) =>
   z
     .strictObject(
-      Object.fromEntries(fields.map((f) => [f, identifierValue.optional()])) as Record<K, z.ZodOptional<z.ZodString>>,
+      Object.fromEntries(fields.map((f) => [f, z.optional(identifierValue)])) as Record<
+        K,
+        z.ZodMiniOptional<typeof identifierValue>
+      >,
     )
-    .superRefine((value, ctx) => {
-      const given = fields.filter((f) => (value as Record<string, unknown>)[f] !== undefined);
-      if (given.length !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must specify exactly one of ${fields.join(', ')} (got ${given.length})`,
-          ...withCode('INVALID_IDENTIFIER'),
-        });
-      } else if ((value as Record<string, string>)[given[0] as string] === '') {
-        ctx.addIssue({ code: 'custom', message: `${given[0]} must not be empty`, ...withCode('INVALID_IDENTIFIER') });
-      }
-    });
+    .check(
+      z.superRefine((value, ctx) => {
+        const given = fields.filter((f) => (value as Record<string, unknown>)[f] !== undefined);
+        if (given.length !== 1) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must specify exactly one of ${fields.join(', ')} (got ${given.length})`,
+            ...withCode('INVALID_IDENTIFIER'),
+          });
+        } else if ((value as Record<string, string>)[given[0] as string] === '') {
+          ctx.addIssue({ code: 'custom', message: `${given[0]} must not be empty`, ...withCode('INVALID_IDENTIFIER') });
+        }
+      }),
+    );
 
 export const SUBSCRIPTION_FIELDS = ['id', 'number'] as const;
 export const SMARTCARD_FIELDS = ['id', 'serial_number', 'alternative_code'] as const;
 
-const processImmediately = z
-  .union([z.boolean(), z.literal(1), z.literal(0), z.literal('true'), z.literal('false')], {
+const processImmediately = z.optional(
+  z.union([z.boolean(), z.literal(1), z.literal(0), z.literal('true'), z.literal('false')], {
     error: 'must be true, false, 1, 0, "true" or "false"',
-  })
-  .optional();
+  }),
+);
 
 /** The body of `POST /nagravision/provisioning_requests/clear_pin` (also the source of the OpenAPI and API Gateway models). */
 export const clearPinBodySchema = z.strictObject({
@@ -41,14 +45,15 @@ export const clearPinBodySchema = z.strictObject({
   smartcard_identifier: exactlyOne(SMARTCARD_FIELDS),
   process_immediately: processImmediately,
   // Whether the text is a date does not depend on the zone; the zone and the 366-day limit are applied after.
-  scheduled_date: z
-    .string()
-    .refine((text) => parseCrmDate(text, 'UTC') !== undefined, {
-      error: 'must be YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD, or ISO 8601 with Z or an offset',
-      ...withCode('INVALID_DATE'),
-    })
-    .optional(),
-  priority: z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' }).optional(),
+  scheduled_date: z.optional(
+    z.string().check(
+      z.refine((text) => parseCrmDate(text, 'UTC') !== undefined, {
+        error: 'must be YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD, or ISO 8601 with Z or an offset',
+        ...withCode('INVALID_DATE'),
+      }),
+    ),
+  ),
+  priority: z.optional(z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' })),
 });
 
 export type ClearPinCommand = {

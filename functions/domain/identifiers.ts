@@ -1,6 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
 
 /** CRM.COM ids are 32 uppercase hex characters. */
 export const ID_PATTERN = /^[0-9A-F]{32}$/;
@@ -10,11 +8,6 @@ export const ID_PATTERN = /^[0-9A-F]{32}$/;
  * by exact DynamoDB key, and a key over 2,048 bytes is a DynamoDB error: a longer value is refused up front.
  */
 export const MAX_IDENTIFIER_LENGTH = 256;
-
-/** A string field holding such a value. */
-export const identifierValue = z
-  .string()
-  .max(MAX_IDENTIFIER_LENGTH, { error: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` });
 
 export const newId = (): string => randomBytes(16).toString('hex').toUpperCase();
 

@@ -1,5 +1,4 @@
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseCrmDate } from './dates.ts';
 import { type CrmField, parseFieldsSet } from './fields-set.ts';
 import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
@@ -13,39 +12,43 @@ const DATE_FORMS = 'YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD, or ISO 8601 with Z or an of
 
 /** CRM.COM's query-string identifier (`number=S60507`), checked with the other fields so one error answers. */
 const queryIdentifier = <K extends string>(fields: readonly K[]) =>
-  z
-    .string()
-    .max(MAX_IDENTIFIER_LENGTH + 32, { error: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` })
-    .refine((text) => parseQueryIdentifier(text, fields) !== undefined, {
+  z.string().check(
+    z.maxLength(MAX_IDENTIFIER_LENGTH + 32, { error: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` }),
+    z.refine((text) => parseQueryIdentifier(text, fields) !== undefined, {
       error: `must be ${fields.map((f) => `${f}=<…>`).join(' or ')}`,
       ...withCode('INVALID_IDENTIFIER'),
-    });
+    }),
+  );
 
 /** A date in the formats of `scheduled_date`; whether it is one does not depend on the zone. */
-const queryDate = z.string().refine((text) => (parseCrmDate(text, 'UTC')?.getTime() ?? -1) >= 0, {
-  error: `must be ${DATE_FORMS}`,
-  ...withCode('INVALID_DATE'),
-});
+const queryDate = z.string().check(
+  z.refine((text) => (parseCrmDate(text, 'UTC')?.getTime() ?? -1) >= 0, {
+    error: `must be ${DATE_FORMS}`,
+    ...withCode('INVALID_DATE'),
+  }),
+);
 
 const wholeNumber = (min: number, max: number) =>
-  z.string().refine((text) => /^\d{1,6}$/.test(text) && Number(text) >= min && Number(text) <= max, {
-    error: `must be a whole number from ${min} to ${max}`,
-  });
+  z.string().check(
+    z.refine((text) => /^\d{1,6}$/.test(text) && Number(text) >= min && Number(text) <= max, {
+      error: `must be a whole number from ${min} to ${max}`,
+    }),
+  );
 
 /** The query of `GET /provisioning/provisioning_requests/list` (SPEC §2.6; the token is checked before this). */
 export const listQuerySchema = z.strictObject({
   token: z.string(),
-  life_cycle_state: z
-    .enum(['PENDING', 'COMPLETED', 'REJECTED'], { error: 'must be PENDING, COMPLETED or REJECTED' })
-    .optional(),
-  subscription_identifier: queryIdentifier(['id', 'number'] as const).optional(),
-  smartcard_identifier: queryIdentifier(['id', 'serial_number', 'alternative_code'] as const).optional(),
-  created_date_from: queryDate.optional(),
-  created_date_to: queryDate.optional(),
-  priority: z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' }).optional(),
-  number_of_results: wholeNumber(1, MAX_RESULTS).optional(),
-  offset: wholeNumber(0, MAX_OFFSET).optional(),
-  fields_set: z.string().optional(),
+  life_cycle_state: z.optional(
+    z.enum(['PENDING', 'COMPLETED', 'REJECTED'], { error: 'must be PENDING, COMPLETED or REJECTED' }),
+  ),
+  subscription_identifier: z.optional(queryIdentifier(['id', 'number'] as const)),
+  smartcard_identifier: z.optional(queryIdentifier(['id', 'serial_number', 'alternative_code'] as const)),
+  created_date_from: z.optional(queryDate),
+  created_date_to: z.optional(queryDate),
+  priority: z.optional(z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' })),
+  number_of_results: z.optional(wholeNumber(1, MAX_RESULTS)),
+  offset: z.optional(wholeNumber(0, MAX_OFFSET)),
+  fields_set: z.optional(z.string()),
 });
 
 export type ListCriteria = {

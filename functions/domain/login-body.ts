@@ -1,16 +1,14 @@
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ApiError } from './errors.ts';
-import { identifierValue } from './identifiers.ts';
-import { parseOrThrow } from './validation.ts';
+import { identifierValue, parseOrThrow } from './validation.ts';
 
 /** The body of `POST /authentication/token`. Both spellings of organisation are CRM.COM's. */
 export const loginBodySchema = z.strictObject({
   username: identifierValue,
   password: z.string(),
-  organisation: identifierValue.optional(),
-  organization: identifierValue.optional(),
-  unit: z.string().optional(),
+  organisation: z.optional(identifierValue),
+  organization: z.optional(identifierValue),
+  unit: z.optional(z.string()),
 });
 
 export type LoginCommand = { username: string; password: string; organisation: string; unitId?: string };

@@ -1,5 +1,4 @@
-// A namespace import lets esbuild drop zod's unused locales (~360 KB); `import { z }` keeps them all.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ApiError } from './errors.ts';
 import { type CrmField, parseFieldsSet } from './fields-set.ts';
 import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
@@ -9,7 +8,7 @@ import { parseOrThrow } from './validation.ts';
 export const showQuerySchema = z.strictObject({
   token: z.string(),
   provisioning_request_identifier: z.string(),
-  fields_set: z.string().optional(),
+  fields_set: z.optional(z.string()),
 });
 
 export const REQUEST_IDENTIFIER_FIELDS = ['id', 'number'] as const;

@@ -1,5 +1,7 @@
-import type { z } from 'zod';
+// zod/mini: the same parser as zod's classic API in about a quarter of the bundle (SPEC §2.5 needs no more).
+import * as z from 'zod/mini';
 import { ApiError, type ErrorCode } from './errors.ts';
+import { MAX_IDENTIFIER_LENGTH } from './identifiers.ts';
 
 /** When several fields are wrong, the first code in this order answers (SPEC §2.5: one error per response). */
 const PRECEDENCE: ErrorCode[] = [
@@ -55,8 +57,8 @@ const classify = (issue: z.core.$ZodIssue): Classified => {
 };
 
 /** Parses `input` with `schema`, or throws the ApiError of the first failing rule. */
-export const parseOrThrow = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => {
-  const result = schema.safeParse(input, { reportInput: true });
+export const parseOrThrow = <S extends z.ZodMiniType>(schema: S, input: unknown): z.output<S> => {
+  const result = z.safeParse(schema, input, { reportInput: true });
   if (result.success) return result.data;
   const classified = result.error.issues.map(classify);
   const rank = (c: Classified) => PRECEDENCE.indexOf(c.code);
@@ -66,3 +68,8 @@ export const parseOrThrow = <S extends z.ZodType>(schema: S, input: unknown): z.
 
 /** Custom zod issue parameters that select an error code of the catalogue. */
 export const withCode = (code: ErrorCode) => ({ params: { code } });
+
+/** A string field holding an identifier value (subscription number, serial number, username…). */
+export const identifierValue = z
+  .string()
+  .check(z.maxLength(MAX_IDENTIFIER_LENGTH, { error: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` }));

@@ -12,10 +12,11 @@ import {
   createSqsClient,
   withDeadline,
 } from '../platform/aws-clients.ts';
-import { loadEnvironment, processingRunEnvironment } from '../platform/environment.ts';
+import { loadEnvironment } from '../platform/environment.ts';
 import { CORRELATION_PATHS, logger, metrics } from '../platform/observability.ts';
 import { processDue } from '../use-cases/process-due.ts';
 import { publishPendingEvents } from '../use-cases/publish-events.ts';
+import { processingRunEnvironment } from './environment.ts';
 
 const env = loadEnvironment(processingRunEnvironment, process.env);
 const { document } = createDynamoClients();

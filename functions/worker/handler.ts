@@ -20,10 +20,11 @@ import {
   createSqsClient,
   withDeadline,
 } from '../platform/aws-clients.ts';
-import { loadEnvironment, type WorkerEnvironment, workerEnvironment } from '../platform/environment.ts';
+import { loadEnvironment } from '../platform/environment.ts';
 import { logger, metrics } from '../platform/observability.ts';
 import type { HeadendClient } from '../use-cases/ports.ts';
 import { sendToHeadend } from '../use-cases/send-to-headend.ts';
+import { type WorkerEnvironment, workerEnvironment } from './environment.ts';
 
 const env = loadEnvironment(workerEnvironment, process.env);
 const { document } = createDynamoClients();

@@ -8,7 +8,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
+import { type EnvironmentSchema, environmentProblems } from '../../functions/platform/environment.ts';
 import type { NetworkSite } from '../site-config.ts';
 import type { FunctionSizing } from '../stages.ts';
 import type { ServiceTable } from './service-table.ts';
@@ -19,11 +20,11 @@ type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[
  * The values CDK gives a function for its environment schema (functions/platform/environment.ts): every variable
  * the schema requires, any it defaults, and nothing else — checked by the compiler here and by the schema at synth.
  */
-export type EnvironmentOf<S extends z.ZodType> = { [K in RequiredKeys<z.input<S>>]: string } & {
+export type EnvironmentOf<S extends EnvironmentSchema> = { [K in RequiredKeys<z.input<S>>]: string } & {
   [K in Exclude<keyof z.input<S>, RequiredKeys<z.input<S>>>]?: string;
 };
 
-export type ServiceFunctionProps<S extends z.ZodObject> = {
+export type ServiceFunctionProps<S extends EnvironmentSchema> = {
   readonly functionName: string;
   readonly description: string;
   /** Absolute path of a module that exports `handler`. */
@@ -41,7 +42,7 @@ export type ServiceFunctionProps<S extends z.ZodObject> = {
  * The variables to set: the values, refused at synth when the function's own schema would refuse them (unknown
  * names included), so that a misconfigured stage fails here and not at its first invocation.
  */
-export const checkedEnvironment = <S extends z.ZodObject>(
+export const checkedEnvironment = <S extends EnvironmentSchema>(
   functionName: string,
   schema: S,
   values: EnvironmentOf<S>,
@@ -51,11 +52,8 @@ export const checkedEnvironment = <S extends z.ZodObject>(
       (entry): entry is [string, string] => entry[1] !== undefined,
     ),
   );
-  const result = schema.strict().safeParse(variables);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ');
-    throw new Error(`Environment of ${functionName}: ${problems}`);
-  }
+  const problems = environmentProblems(schema, variables);
+  if (problems !== undefined) throw new Error(`Environment of ${functionName}: ${problems}`);
   return variables;
 };
 
@@ -102,7 +100,7 @@ export type TableAccess = {
  * retention, an environment checked against the function's own schema, and a role of its own holding only
  * what the `grant*` helpers grant: no managed policy, the log permissions scoped to its own log group.
  */
-export class ServiceFunction<S extends z.ZodObject = z.ZodObject> extends Construct implements IGrantable {
+export class ServiceFunction<S extends EnvironmentSchema = EnvironmentSchema> extends Construct implements IGrantable {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
 

@@ -11,7 +11,7 @@ import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES, type Route } from './routes.ts'
 
 type Schema = Record<string, unknown>;
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Schema => {
+const jsonSchema = (schema: z.core.$ZodType, io: 'input' | 'output'): Schema => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Schema;
   return rest;
 };
@@ -118,7 +118,7 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   offset: 'Requests skipped before the page, 0–10000 (default 0)',
 };
 
-const queryParameters = (query: z.ZodType) => {
+const queryParameters = (query: z.core.$ZodType) => {
   const schema = jsonSchema(query, 'input') as { properties: Record<string, Schema>; required?: string[] };
   return Object.entries(schema.properties).map(([name, property]) => ({
     name,

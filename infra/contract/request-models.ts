@@ -4,7 +4,7 @@ import { z } from 'zod';
 /** The part of a draft-04 JSON Schema (as zod writes it) that the models are built from. */
 type DraftSchema = { type?: string | string[]; properties?: Record<string, DraftSchema> };
 
-export const toDraft4 = (schema: z.ZodType): DraftSchema =>
+export const toDraft4 = (schema: z.core.$ZodType): DraftSchema =>
   z.toJSONSchema(schema, { target: 'draft-04', io: 'input' }) as DraftSchema;
 
 const propertyTree = (schema: DraftSchema): Record<string, JsonSchema> =>
@@ -29,7 +29,7 @@ const propertyTree = (schema: DraftSchema): Record<string, JsonSchema> =>
  * gateway response); only a non-object body that is also over 16 KiB gets that instead of PAYLOAD_TOO_LARGE.
  * The property types live in the OpenAPI document instead.
  */
-export const structuralModel = (schema: z.ZodType, title: string): JsonSchema => {
+export const structuralModel = (schema: z.core.$ZodType, title: string): JsonSchema => {
   const draft = toDraft4(schema);
   if (draft.type !== 'object') throw new Error(`Model ${title}: the body schema must describe an object`);
   return {

@@ -20,8 +20,8 @@ export type Route = {
   readonly summary: string;
   /** API Gateway model name of the body. */
   readonly modelName?: string;
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodType;
+  readonly body?: z.core.$ZodType;
+  readonly query?: z.core.$ZodType;
   /** The codes of SPEC §2.5 that this route's handler can answer with. */
   readonly errors: readonly ErrorCode[];
 };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { apiEnvironment, ENVIRONMENTS } from '../../functions/platform/environment.ts';
+import { apiEnvironment } from '../../functions/api/environment.ts';
 import { checkedEnvironment } from '../../infra/constructs/service-function.ts';
+import { ENVIRONMENTS } from '../../infra/contract/environments.ts';
 
 const ARCHITECTURE = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
 

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   derivedId,
   ID_PATTERN,
-  identifierValue,
   MAX_IDENTIFIER_LENGTH,
   newId,
   parseQueryIdentifier,
 } from '../../functions/domain/identifiers.ts';
+import { identifierValue } from '../../functions/domain/validation.ts';
 
 describe('ids', () => {
   it('are 32 uppercase hex characters', () => {
