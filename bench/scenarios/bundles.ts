@@ -41,7 +41,6 @@ const DEPLOYED_ENV = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   AWS_SESSION_TOKEN: 'bench',
   TABLE_NAME: 'bench-main',
-  IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
   QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/bench-work',
   HEADEND_URL: 'https://headend.example.com',
   HEADEND_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:bench-headend',

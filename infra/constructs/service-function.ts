@@ -66,6 +66,7 @@ export const checkedEnvironment = <S extends EnvironmentSchema>(
  *   TypeScript files.
  * - The SDK's default credential chain replaced by environment credentials, all a Lambda function uses
  *   (functions/platform/env-credentials.ts).
+ * - `node:http` loaded with `require`, which an ESM import makes slow to load (functions/platform/node-http.ts).
  * - `@smithy/core/event-streams` left out: the SDK imports it lazily, only for an operation with an event stream,
  *   which DynamoDB, SQS and Secrets Manager have none of. Should a function ever call such an operation, that
  *   import fails at that call, naming the module.
@@ -84,6 +85,7 @@ export const SERVICE_BUNDLING: BundlingOptions = {
     // An absolute path, like the entry: esbuild resolves an alias's target from its working directory.
     '--alias': [
       `@aws-sdk/credential-provider-node=${join(import.meta.dirname, '../../functions/platform/env-credentials.ts')}`,
+      `node:http=${join(import.meta.dirname, '../../functions/platform/node-http.ts')}`,
     ],
   },
 };
