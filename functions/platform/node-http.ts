@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
+import { createRequire } from 'node:module';
 
 /**
  * What the deployed bundles get for `node:http` (an esbuild alias set in infra/constructs/service-function.ts).
