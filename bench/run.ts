@@ -53,6 +53,15 @@ type Bundles = {
 } & Record<string, unknown>;
 type Kind = 'api' | 'baseline_roundtrips' | 'baseline_put';
 type Rounds = { seconds_per_measure: number; rounds: Record<Kind, Record<string, Measure>>[]; keyed: Measure };
+type PageSide = { p50_ms: number; p90_ms: number; requests_per_page: number; results: number };
+type ListPages = {
+  sizes: number[];
+  offsets: number[];
+  page_size: number;
+  pages_per_point: number;
+  points: Record<string, { service: PageSide; baseline: PageSide; p50_ratio_to_baseline: number }>;
+  p50_largest_to_smallest_table: Record<string, number>;
+};
 type Drain = {
   requests: number;
   headend_rate_cap_per_s: number;
@@ -66,6 +75,7 @@ const bundles = await scenario<Bundles>('bundles');
 const apiRounds = await scenario<Rounds>('api');
 const findDue = await scenario<Record<string, unknown>>('find-due');
 const drain = await scenario<Drain>('processing');
+const list = await scenario<ListPages>('list');
 
 /** The median over rounds of each figure of one measure (rps, p50, p99 and each point of the distribution). */
 const medianOf = (kind: Kind, c: string) => {
@@ -157,6 +167,7 @@ const results = {
   },
   bundles,
   processing: { ...drain, find_and_hand_on: findDue },
+  list,
   validation,
 };
 
@@ -201,6 +212,16 @@ const targets = [
     baseline: `floor ${bundles.floor_import_ms} ms`,
     met: bundles[f].import_ms <= TARGETS.importToFloor * bundles.floor_import_ms,
   })),
+  ...list.offsets.map((offset) => {
+    const [smallest, largest] = [list.sizes[0], list.sizes.at(-1)];
+    const ratio = list.p50_largest_to_smallest_table[`offset_${offset}`] ?? Number.NaN;
+    return {
+      target: `list page at offset ${offset}: p50 over ${largest} requests ≤ ${TARGETS.listFlat}× over ${smallest}`,
+      value: `${list.points[`rows_${largest}_offset_${offset}`]?.service.p50_ms} ms: ${times(ratio)}`,
+      baseline: `${list.points[`rows_${smallest}_offset_${offset}`]?.service.p50_ms} ms`,
+      met: ratio <= TARGETS.listFlat,
+    };
+  }),
   {
     target: `drain of ${drain.requests} ≤ ${TARGETS.drainToIdeal}× ideal`,
     value: `${drain.drain_s} s: ${times(drain.drain_s / drain.ideal_s)}`,
@@ -257,6 +278,13 @@ console.table([
   ),
   row(`drain ${drain.requests} at ${drain.headend_rate_cap_per_s}/s`, `${drain.drain_s} s`, `ideal ${drain.ideal_s} s`),
   row('find + hand on (processDue)', `${findDue.find_and_hand_on_s} s`, `${findDue.per_second}/s`),
+  ...Object.entries(list.points).map(([point, { service, baseline }]) =>
+    row(
+      `list ${point.replaceAll('_', ' ')}: p50 / p90 ms (requests)`,
+      `${service.p50_ms} / ${service.p90_ms} (${service.requests_per_page})`,
+      `1 Query + 1 BatchGetItem: ${baseline.p50_ms} / ${baseline.p90_ms} (${baseline.requests_per_page})`,
+    ),
+  ),
   row('parseClearPinBody µs (seed / all fields)', `${validation.seed_body_us} / ${validation.all_fields_us}`),
 ]);
 console.table(targets.map((t) => ({ ...t, met: t.met ? 'met' : 'MISSED' })));

@@ -26,6 +26,12 @@ export type ChartedResults = {
   processing: { requests: number; headend_rate_cap_per_s: number; ideal_s: number; drain_s: number } & {
     done_curve: { t_s: number; done: number }[];
   };
+  list: {
+    sizes: number[];
+    offsets: number[];
+    page_size: number;
+    points: Record<string, Record<'service' | 'baseline', { p50_ms: number }>>;
+  };
 };
 type BundleFigures = { bytes: number; import_ms: number; import_ms_without_source_maps: number };
 
@@ -209,15 +215,60 @@ const drainSpec = (results: ChartedResults): TopLevelSpec => {
   };
 };
 
+/** The list page's p50 by table size, one panel per offset: flat across sizes is what it must show. */
+const listSpec = (results: ChartedResults): TopLevelSpec => {
+  const { sizes, offsets, page_size: pageSize, points } = results.list;
+  const series = ['list page (6 partitions merged)', 'baseline: 1 Query + 1 BatchGetItem'];
+  const values = offsets.flatMap((offset) =>
+    sizes.flatMap((size) => {
+      const point = points[`rows_${size}_offset_${offset}`];
+      if (!point) return [];
+      return [
+        {
+          offset: `offset ${offset}`,
+          size: size.toLocaleString('en'),
+          p50_ms: point.service.p50_ms,
+          series: series[0],
+        },
+        {
+          offset: `offset ${offset}`,
+          size: size.toLocaleString('en'),
+          p50_ms: point.baseline.p50_ms,
+          series: series[1],
+        },
+      ];
+    }),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `List: a page of ${pageSize} by table size`, subtitle: subtitle(results) },
+    data: { values },
+    config: CONFIG,
+    facet: { column: { field: 'offset', type: 'nominal', title: null, sort: null } },
+    spec: {
+      width: WIDTH / 2,
+      height: HEIGHT,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'size', type: 'nominal', title: 'requests in the table', sort: null },
+        xOffset: { field: 'series', type: 'nominal', sort: series },
+        y: { field: 'p50_ms', type: 'quantitative', title: 'p50 ms per page' },
+        color: { field: 'series', type: 'nominal', title: null, scale: { ...SERIES_COLORS, domain: series } },
+      },
+    },
+  };
+};
+
 const subtitle = (results: ChartedResults) => `npm run bench, ${results.machine.date.slice(0, 10)}`;
 
-/** Writes the three charts into `dir`; answers the files written. */
+/** Writes the charts into `dir`; answers the files written. */
 export const writeCharts = async (results: ChartedResults, dir: string): Promise<string[]> => {
   mkdirSync(dir, { recursive: true });
   const charts = {
     'api-latency.svg': latencySpec(results),
     'bundles.svg': bundlesSpec(results),
     'drain.svg': drainSpec(results),
+    'list.svg': listSpec(results),
   };
   const written: string[] = [];
   for (const [file, spec] of Object.entries(charts)) {

@@ -11,8 +11,8 @@ export type ServicesProcess = {
 };
 
 /**
- * dynalite and fauxqs in a process of their own (bench/scenarios/services-server.ts), with the service's tables
- * created as `table` and `<table>-idempotency`: as DynamoDB and SQS are remote to a Lambda.
+ * dynalite and fauxqs in a process of their own (bench/scenarios/services-server.ts), with the service's table
+ * created as `table`: as DynamoDB and SQS are remote to a Lambda.
  */
 export const startServicesProcess = async (table: string): Promise<ServicesProcess> => {
   const services = spawn(

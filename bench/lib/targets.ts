@@ -11,6 +11,8 @@ export const TARGETS = {
   bundleKb: { api: 400, worker: 350, processing_run: 320 },
   /** Each bundle's import time, as a multiple of the floor's in the same run. */
   importToFloor: 1.5,
+  /** A list page over the largest table, as a multiple of the same page over the smallest (the same offset). */
+  listFlat: 1.25,
   /** The drain of the due requests, as a multiple of the ideal N / R. */
   drainToIdeal: 1.05,
 } as const;
