@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiError } from '../domain/errors.ts';
 import { errorEnvelope } from '../middleware/error-envelope.ts';
 import { publishMetrics } from '../middleware/publish-metrics.ts';
@@ -14,7 +14,7 @@ import { loginRoute } from './login.ts';
 import { releaseTokenRoute } from './release-token.ts';
 import { showRequestRoute } from './show-request.ts';
 
-const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+const routes = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
   routes: [
     { method: 'POST', path: '/authentication/token', handler: loginRoute },
     { method: 'POST', path: '/authentication/token/release', handler: releaseTokenRoute },
@@ -23,10 +23,16 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
     { method: 'GET', path: '/provisioning/provisioning_requests/list', handler: listRequestsRoute },
     { method: 'POST', path: '/provisioning/provisioning_requests/cancel', handler: cancelRequestRoute },
   ],
-  notFoundResponse: ({ method, path }) => {
-    throw new ApiError('NOT_FOUND', 'There is no such method.', `${method} ${path}`);
-  },
+  notFoundResponse: ({ method, path }) => notFound(method, path),
 });
+
+const notFound = (method: string, path: string): never => {
+  throw new ApiError('NOT_FOUND', 'There is no such method.', `${method} ${path}`);
+};
+
+/** The paths exactly as SPEC §2 names them: @middy/http-router would also take each one with a trailing slash. */
+const router = (event: APIGatewayProxyEvent, context: Context) =>
+  event.path.endsWith('/') ? notFound(event.httpMethod, event.path) : routes(event, context);
 
 /**
  * Every DynamoDB and SQS call of an invocation ends this long before the function's timeout, so the client gets

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { DAY_MS, parseCrmDate } from './dates.ts';
 import { ApiError } from './errors.ts';
-import type { Identifier } from './identifiers.ts';
+import { type Identifier, SMARTCARD_FIELDS, SUBSCRIPTION_FIELDS } from './identifiers.ts';
 import type { Priority } from './provisioning-request.ts';
 import { identifierValue, parseOrThrow, withCode } from './validation.ts';
 
@@ -28,9 +28,6 @@ const exactlyOne = <K extends string>(fields: readonly K[]) =>
         }
       }),
     );
-
-export const SUBSCRIPTION_FIELDS = ['id', 'number'] as const;
-export const SMARTCARD_FIELDS = ['id', 'serial_number', 'alternative_code'] as const;
 
 const processImmediately = z.optional(
   z.union([z.boolean(), z.literal(1), z.literal(0), z.literal('true'), z.literal('false')], {

@@ -15,6 +15,14 @@ export const newId = (): string => randomBytes(16).toString('hex').toUpperCase()
 export const derivedId = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32).toUpperCase();
 
+/** The fields of CRM.COM's identifier objects, by what they identify. */
+export const SUBSCRIPTION_FIELDS = ['id', 'number'] as const;
+export const SMARTCARD_FIELDS = ['id', 'serial_number', 'alternative_code'] as const;
+export const REQUEST_IDENTIFIER_FIELDS = ['id', 'number'] as const;
+
+/** What a query-string identifier (`field=value`) of these fields looks like; also the OpenAPI's pattern. */
+export const queryIdentifierPattern = (fields: readonly string[]): RegExp => new RegExp(`^(${fields.join('|')})=.+$`);
+
 /** Which field of a CRM.COM identifier object was given, and its value. */
 export type Identifier<K extends string> = { field: K; value: string };
 

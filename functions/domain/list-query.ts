@@ -1,7 +1,13 @@
 import * as z from 'zod/mini';
 import { parseCrmDate } from './dates.ts';
 import { type CrmField, parseFieldsSet } from './fields-set.ts';
-import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
+import {
+  type Identifier,
+  MAX_IDENTIFIER_LENGTH,
+  parseQueryIdentifier,
+  SMARTCARD_FIELDS,
+  SUBSCRIPTION_FIELDS,
+} from './identifiers.ts';
 import type { LifeCycleState, Priority } from './provisioning-request.ts';
 import { parseOrThrow, withCode } from './validation.ts';
 
@@ -41,8 +47,8 @@ export const listQuerySchema = z.strictObject({
   life_cycle_state: z.optional(
     z.enum(['PENDING', 'COMPLETED', 'REJECTED'], { error: 'must be PENDING, COMPLETED or REJECTED' }),
   ),
-  subscription_identifier: z.optional(queryIdentifier(['id', 'number'] as const)),
-  smartcard_identifier: z.optional(queryIdentifier(['id', 'serial_number', 'alternative_code'] as const)),
+  subscription_identifier: z.optional(queryIdentifier(SUBSCRIPTION_FIELDS)),
+  smartcard_identifier: z.optional(queryIdentifier(SMARTCARD_FIELDS)),
   created_date_from: z.optional(queryDate),
   created_date_to: z.optional(queryDate),
   priority: z.optional(z.enum(['REGULAR', 'EXPRESS'], { error: 'must be REGULAR or EXPRESS' })),
@@ -91,8 +97,8 @@ export const parseListQuery = (query: unknown, options: { timeZone: string }): L
   return {
     state: parsed.life_cycle_state,
     priority: parsed.priority,
-    subscription: pick(parsed.subscription_identifier, ['id', 'number'] as const),
-    smartcard: pick(parsed.smartcard_identifier, ['id', 'serial_number', 'alternative_code'] as const),
+    subscription: pick(parsed.subscription_identifier, SUBSCRIPTION_FIELDS),
+    smartcard: pick(parsed.smartcard_identifier, SMARTCARD_FIELDS),
     from: parsed.created_date_from === undefined ? undefined : parseCrmDate(parsed.created_date_from, options.timeZone),
     until: parsed.created_date_to === undefined ? undefined : endOf(parsed.created_date_to, options.timeZone),
     limit: parsed.number_of_results === undefined ? MAX_RESULTS : Number(parsed.number_of_results),

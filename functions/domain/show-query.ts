@@ -1,7 +1,12 @@
 import * as z from 'zod/mini';
 import { ApiError } from './errors.ts';
 import { type CrmField, parseFieldsSet } from './fields-set.ts';
-import { type Identifier, MAX_IDENTIFIER_LENGTH, parseQueryIdentifier } from './identifiers.ts';
+import {
+  type Identifier,
+  MAX_IDENTIFIER_LENGTH,
+  parseQueryIdentifier,
+  REQUEST_IDENTIFIER_FIELDS,
+} from './identifiers.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** The query of `GET /provisioning/provisioning_requests/show` (token checked before this). */
@@ -10,8 +15,6 @@ export const showQuerySchema = z.strictObject({
   provisioning_request_identifier: z.string(),
   fields_set: z.optional(z.string()),
 });
-
-export const REQUEST_IDENTIFIER_FIELDS = ['id', 'number'] as const;
 
 export type ShowQuery = {
   identifier: Identifier<(typeof REQUEST_IDENTIFIER_FIELDS)[number]>;

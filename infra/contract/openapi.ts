@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../functions/domain/clear-pin-body.ts';
 import { ERROR_STATUS } from '../../functions/domain/errors.ts';
 import {
+  queryIdentifierPattern,
+  REQUEST_IDENTIFIER_FIELDS,
+  SMARTCARD_FIELDS,
+  SUBSCRIPTION_FIELDS,
+} from '../../functions/domain/identifiers.ts';
+import {
   emptyDataSchema,
   provisioningEventSchema,
   provisioningRequestSchema,
@@ -118,6 +124,13 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   offset: 'Requests skipped before the page, 0–10000 (default 0)',
 };
 
+/** What the handlers check with code (zod refinements have no JSON Schema), stated as patterns. */
+const PARAMETER_PATTERNS: Record<string, RegExp> = {
+  provisioning_request_identifier: queryIdentifierPattern(REQUEST_IDENTIFIER_FIELDS),
+  subscription_identifier: queryIdentifierPattern(SUBSCRIPTION_FIELDS),
+  smartcard_identifier: queryIdentifierPattern(SMARTCARD_FIELDS),
+};
+
 const queryParameters = (query: z.core.$ZodType) => {
   const schema = jsonSchema(query, 'input') as { properties: Record<string, Schema>; required?: string[] };
   return Object.entries(schema.properties).map(([name, property]) => ({
@@ -125,7 +138,7 @@ const queryParameters = (query: z.core.$ZodType) => {
     in: 'query',
     required: schema.required?.includes(name) ?? false,
     description: PARAMETER_DESCRIPTIONS[name],
-    schema: property,
+    schema: PARAMETER_PATTERNS[name] ? { ...property, pattern: PARAMETER_PATTERNS[name].source } : property,
   }));
 };
 

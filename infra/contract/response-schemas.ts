@@ -1,12 +1,16 @@
 import { z } from 'zod';
+import { ID_PATTERN } from '../../functions/domain/identifiers.ts';
 
 /**
  * The response `data` shapes, for the OpenAPI document only: the handlers build them as plain objects
  * (functions/domain/provisioning-request.ts), and test/infra checks that these schemas have exactly that
  * type and CRM.COM's field order.
  */
-const crmDate = z.string().describe('YYYY-MM-DDTHH:MM:SS in the operator time zone');
-const hexId = z.string().describe('32 uppercase hex characters');
+const crmDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)
+  .describe('YYYY-MM-DDTHH:MM:SS in the operator time zone');
+const hexId = z.string().regex(ID_PATTERN).describe('32 uppercase hex characters');
 
 const unit = z.object({
   community_name: z.string(),

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, Handler } from 'aws-lambda';
 import { RESPONSE_HEADERS } from '../../functions/middleware/envelope.ts';
 
@@ -106,6 +107,14 @@ const frontError = (status: number, code: string, message: string, description: 
   body: JSON.stringify({ status: { code, message, description }, data: null }),
 });
 
+/** Writes an answer straight on a socket that Node's server has handed over (no ServerResponse exists for it). */
+const answerOnSocket = (socket: Duplex, answer: ReturnType<typeof frontError>) => {
+  const head = Object.entries({ ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) })
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\r\n');
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n\r\n${answer.body}`);
+};
+
 /** The local HTTP front: each request becomes a proxy event for the deployed handler code. */
 export const startApiFront = async (
   handler: ApiHandler,
@@ -117,6 +126,10 @@ export const startApiFront = async (
   };
 
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own refusal of it would be a bare 400.
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      return send(response, frontError(400, 'INVALID_REQUEST', 'The request is not valid HTTP.', 'Host'));
+    }
     const body = await readBody(request);
     if (body === undefined) {
       return send(response, frontError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.', 'body'));
@@ -144,7 +157,7 @@ export const startApiFront = async (
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   };
   // An unanswerable request target (e.g. `//[`) or a client gone mid-body must not crash the whole front.
-  const server = createServer((request, response) => {
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     serve(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) return;
       send(
@@ -157,19 +170,23 @@ export const startApiFront = async (
   });
   // Requests Node's parser refuses (malformed, or headers over its limit) get the envelope too, as API Gateway's
   // DEFAULT_4XX answers them.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return;
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const answer = tooLarge
-      ? frontError(431, 'INVALID_REQUEST', 'The request headers are too large.', 'headers')
-      : frontError(400, 'INVALID_REQUEST', 'The request is not valid HTTP.', 'request');
-    const head = Object.entries({ ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) })
-      .map(([name, value]) => `${name}: ${value}`)
-      .join('\r\n');
-    socket.end(
-      `HTTP/1.1 ${answer.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${head}\r\n\r\n${answer.body}`,
+    answerOnSocket(
+      socket,
+      tooLarge
+        ? frontError(431, 'INVALID_REQUEST', 'The request headers are too large.', 'headers')
+        : frontError(400, 'INVALID_REQUEST', 'The request is not valid HTTP.', 'request'),
     );
   });
+  // Node would answer any Expect but 100-continue with a bare 417, and drop a CONNECT without a word.
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) =>
+    send(response, frontError(417, 'INVALID_REQUEST', 'The request expectation cannot be met.', 'Expect')),
+  );
+  server.on('connect', (request: IncomingMessage, socket: Duplex) =>
+    answerOnSocket(socket, frontError(404, 'NOT_FOUND', 'There is no such method.', `CONNECT ${request.url}`)),
+  );
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

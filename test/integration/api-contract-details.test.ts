@@ -501,6 +501,12 @@ describe("the front's own errors are answered in the envelope", () => {
     );
     expectEnvelope(reply, [400, 417], 'INVALID_REQUEST');
   });
+
+  it('a CONNECT is answered 404 in the envelope, not dropped', async () => {
+    // Node hands a CONNECT to a 'connect' listener or closes the socket without a word.
+    const reply = await rawExchange(stack(), `CONNECT ${host()} HTTP/1.1\r\nHost: ${host()}\r\n\r\n`);
+    expectEnvelope(reply, 404, 'NOT_FOUND');
+  });
 });
 
 describe('Cache-Control: no-store on every answer', () => {
