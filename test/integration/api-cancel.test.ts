@@ -372,7 +372,16 @@ describe('cancel refused', () => {
     const created = await create();
     stack().headend.setFaults({ latencyMs: 1_500 });
     const callsBefore = stack().headend.callsReceived();
-    const sending = sendToHeadend(send, job(created.id));
+    // A client timeout well above the added latency, so the call is one slow success, not a time-out.
+    const patient = {
+      ...send,
+      headend: createGenericHeadendClient({
+        url: stack().headend.url,
+        secret: fixedCredential(DEFAULT_HEADEND_SECRET),
+        timeoutMs: 10_000,
+      }),
+    };
+    const sending = sendToHeadend(patient, job(created.id));
     await expect
       .poll(() => stack().headend.callsReceived(), { timeout: 5_000, interval: 20, message: 'the call is in flight' })
       .toBeGreaterThan(callsBefore);

@@ -620,6 +620,12 @@ describe('list: creation-date filters (inclusive; the formats of scheduled_date,
     },
   );
 
+  it('from and to the last second of year 9999: an empty list (nothing was created then), never a 500', async () => {
+    const reply = await list({ created_date_from: '9999-12-31T23:59:59Z', created_date_to: '9999-12-31T23:59:59Z' });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.body?.data).toEqual([]);
+  });
+
   it('a range whose from is after its to is an empty list (or INVALID_DATE), never a 500', async () => {
     const reply = await list({
       created_date_from: localOf(pivotSecondMs + 2000),
