@@ -87,6 +87,7 @@ export class StatelessStack extends Stack {
         ],
         indexes: {
           'by-number': ['dynamodb:Query'],
+          'by-creation': ['dynamodb:Query'],
           list: ['dynamodb:Query'],
           'by-subscription': ['dynamodb:Query'],
           'by-smartcard': ['dynamodb:Query'],

@@ -13,6 +13,7 @@ export type TableIndex = {
 export const TABLE_INDEXES: readonly TableIndex[] = [
   { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' },
   { name: 'by-number', partitionKey: 'numberKey' },
+  { name: 'by-creation', partitionKey: 'creationKey', sortKey: 'listSort' },
   { name: 'list', partitionKey: 'listKey', sortKey: 'listSort' },
   {
     name: 'by-subscription',

@@ -218,7 +218,7 @@ const drainSpec = (results: ChartedResults): TopLevelSpec => {
 /** The list page's p50 by table size, one panel per offset: flat across sizes is what it must show. */
 const listSpec = (results: ChartedResults): TopLevelSpec => {
   const { sizes, offsets, page_size: pageSize, points } = results.list;
-  const series = ['list page (6 partitions merged)', 'baseline: 1 Query + 1 BatchGetItem'];
+  const series = ['list page (2 partitions merged)', 'baseline: 1 Query + 1 BatchGetItem'];
   const values = offsets.flatMap((offset) =>
     sizes.flatMap((size) => {
       const point = points[`rows_${size}_offset_${offset}`];

@@ -41,6 +41,8 @@ describe('main table', () => {
       index('due', 'dueShard', 'dueAt', keysOnly),
       // Only provisioning requests carry numberKey: a subscription's number never answers show by number.
       index('by-number', 'numberKey', undefined, keysOnly),
+      // Entries never move: a list without a state filter reads each request once, whatever happens meanwhile.
+      index('by-creation', 'creationKey', 'listSort', keysOnly),
       index('list', 'listKey', 'listSort', keysOnly),
       index('by-subscription', 'listSubscription', 'listSort', withFilters),
       index('by-smartcard', 'listSmartcard', 'listSort', withFilters),
@@ -52,8 +54,9 @@ describe('main table', () => {
         'dueShard',
         'dueAt',
         'numberKey',
-        'listKey',
+        'creationKey',
         'listSort',
+        'listKey',
         'listSubscription',
         'listSmartcard',
         'eventShard',

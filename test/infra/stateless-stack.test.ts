@@ -149,7 +149,7 @@ describe('IAM', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    for (const index of ['by-number', 'list', 'by-subscription', 'by-smartcard']) {
+    for (const index of ['by-number', 'by-creation', 'list', 'by-subscription', 'by-smartcard']) {
       expect(actionsOn(roles.api, new RegExp(`/index/${index}"`)), index).toEqual(['dynamodb:Query']);
     }
     expect(actionsOn(roles.api, /\/index\/due/)).toEqual([]);

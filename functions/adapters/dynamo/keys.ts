@@ -26,10 +26,15 @@
  * Indexes (keys only unless said):
  * - `by-number` (`numberKey` = `<org>#<number>` → pk): show and cancel by `number=`. Only provisioning requests
  *   carry `numberKey`, so a subscription numbered like a request is never found through it.
- * - `list` (`listKey` = `<org>#<state>#<priority>`, `listSort` = `<createdAt>#<number, 20 digits>`): list, read
- *   backwards (newest first, ties by number highest first). A filter on state, priority, both or neither reads 1,
- *   3, 2 or 6 partitions, each for at most `offset + number_of_results` entries, merged in order; the creation-date
- *   filter is a range on `listSort`. A final write moves the request to its new state's partition.
+ * - `by-creation` (`creationKey` = `<org>#<priority>`, `listSort` = `<created second>#<number, 20 digits>`): list
+ *   without a state filter, read backwards (newest `created_date` first, ties in the second by number highest
+ *   first): both priorities' partitions, or the one of a priority filter, each for at most
+ *   `offset + number_of_results` entries, merged in order. The creation-date filter is a range on `listSort`, to
+ *   the second as CRM.COM shows dates. An entry never moves, so a request that becomes final while a list reads
+ *   is listed once, in its state at the read of the requests themselves.
+ * - `list` (`listKey` = `<org>#<state>#<priority>`, `listSort`): list with a state filter, one partition per
+ *   priority asked for. A final write moves the request to its new state's partition: a request leaving the
+ *   state while a list reads may be left out, as it no longer matches.
  * - `by-subscription` (`listSubscription` = `<org>#<subscription id>`, `listSort`) and `by-smartcard`
  *   (`listSmartcard` = `<org>#<installed item id>`, `listSort`), projecting `lifeCycleState`, `priority` and
  *   `subscriptionId`: list with a subscription or smartcard filter; the other filters are applied to that
@@ -57,18 +62,24 @@ export const keys = {
   request: (id: string) => `REQ#${id}`,
   /** The `by-number` index's key of a request. */
   requestNumber: (organisation: string, number: string) => `${organisation}#${number}`,
+  /** The `by-creation` index's partition of a request: one per organisation and priority. */
+  creationPartition: (organisation: string, priority: string) => `${organisation}#${priority}`,
   /** The `list` index's partition of a request: one per organisation, state and priority. */
   listPartition: (organisation: string, state: string, priority: string) => `${organisation}#${state}#${priority}`,
   listBySubscription: (organisation: string, subscriptionId: string) => `${organisation}#${subscriptionId}`,
   listBySmartcard: (organisation: string, installedItemId: string) => `${organisation}#${installedItemId}`,
-  /** Newest first when read backwards: the creation instant, then the number (ties), zero-padded to sort. */
-  listSort: (createdAt: string, number: string) => `${createdAt}#${number.padStart(20, '0')}`,
+  /**
+   * Newest first when read backwards: the second of creation (the `created_date` a client sees), then the number
+   * (ties in that second), zero-padded to sort.
+   */
+  listSort: (createdAt: string, number: string) => `${creationSecond(createdAt)}#${number.padStart(20, '0')}`,
   eventShard: (n: number) => `EVENT#${n}`,
 } as const;
 
 export const INDEX = {
   due: 'due',
   byNumber: 'by-number',
+  byCreation: 'by-creation',
   list: 'list',
   bySubscription: 'by-subscription',
   bySmartcard: 'by-smartcard',
@@ -79,5 +90,11 @@ export const INDEX = {
 export const EVENT_SHARDS = 4;
 
 export const requestIdOf = (pk: string): string => pk.slice('REQ#'.length);
+
+/**
+ * An ISO instant cut to its second, `YYYY-MM-DDTHH:MM:SSZ`: how `listSort` and the bounds of a creation-date
+ * range compare. Every key of a second sorts after that second's bound (the key goes on with `#`).
+ */
+export const creationSecond = (iso: string): string => `${iso.slice(0, 19)}Z`;
 
 export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);

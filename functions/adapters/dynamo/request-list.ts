@@ -1,19 +1,33 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListCriteria } from '../../domain/list-query.ts';
-import type { LifeCycleState, Priority } from '../../domain/provisioning-request.ts';
+import type { Priority } from '../../domain/provisioning-request.ts';
 import type { RequestList } from '../../use-cases/ports.ts';
 import { batchGetByPk } from './batch-get.ts';
-import { INDEX, keys } from './keys.ts';
+import { creationSecond, INDEX, keys } from './keys.ts';
 import { itemKey, subscriptionKey } from './reference-data.ts';
 import { requestFromItem } from './requests.ts';
 
-const STATES: LifeCycleState[] = ['PENDING', 'COMPLETED', 'REJECTED'];
 const PRIORITIES: Priority[] = ['EXPRESS', 'REGULAR'];
 
 type Entry = { pk: string; listSort: string };
 
 /** One index partition to read backwards, with what the key cannot say left to a filter. */
 type Source = { index: string; keyName: string; key: string; filters: Record<string, string> };
+
+/** The range of `listSort` a creation-date filter covers, to the second; `empty` when nothing can be in it. */
+type SortRange = { from?: string; until?: string; empty: boolean };
+
+/** The first instant `listSort` cannot write (`toISOString` gives `+010000-…` from there, which sorts first). */
+const YEAR_10000 = Date.UTC(10_000, 0, 1);
+
+const sortRange = (criteria: ListCriteria): SortRange => {
+  const from = criteria.from && creationSecond(criteria.from.toISOString());
+  // `until` is exclusive: a bound inside a second covers the whole second, as the client sees created_date.
+  const untilMs = criteria.until && Math.ceil(criteria.until.getTime() / 1000) * 1000;
+  const until =
+    untilMs !== undefined && untilMs < YEAR_10000 ? creationSecond(new Date(untilMs).toISOString()) : undefined;
+  return { from, until, empty: from !== undefined && until !== undefined && from >= until };
+};
 
 /**
  * Reads one partition newest first until `need` entries passed its filter (or it ends): the cost is bounded by
@@ -23,22 +37,22 @@ const readNewest = async (
   client: DynamoDBDocumentClient,
   tableName: string,
   source: Source,
-  criteria: ListCriteria,
+  sort: SortRange,
   need: number,
 ): Promise<Entry[]> => {
   const names: Record<string, string> = { '#key': source.keyName };
   const values: Record<string, unknown> = { ':key': source.key };
   let range = '';
-  if (criteria.from && criteria.until) {
+  // No key equals a bound (keys go on with `#`), so BETWEEN leaves the `until` second out.
+  if (sort.from && sort.until) {
     range = ' AND listSort BETWEEN :from AND :until';
-  } else if (criteria.from) {
+  } else if (sort.from) {
     range = ' AND listSort >= :from';
-  } else if (criteria.until) {
+  } else if (sort.until) {
     range = ' AND listSort < :until';
   }
-  // A sort key is `<createdAt>#<number>`: the instant alone sorts before every key created at it.
-  if (criteria.from) values[':from'] = criteria.from.toISOString();
-  if (criteria.until) values[':until'] = criteria.until.toISOString();
+  if (sort.from) values[':from'] = sort.from;
+  if (sort.until) values[':until'] = sort.until;
   const filters = Object.entries(source.filters).map(([attribute, value], i) => {
     names[`#f${i}`] = attribute;
     values[`:f${i}`] = value;
@@ -109,25 +123,37 @@ export const createRequestList = (client: DynamoDBDocumentClient, tableName: str
         },
       ];
     }
-    return (criteria.state ? [criteria.state] : STATES).flatMap((state) =>
-      (criteria.priority ? [criteria.priority] : PRIORITIES).map((priority) => ({
-        index: INDEX.list,
-        keyName: 'listKey',
-        key: keys.listPartition(organisation, state, priority),
+    const priorities = criteria.priority ? [criteria.priority] : PRIORITIES;
+    const { state } = criteria;
+    if (!state) {
+      return priorities.map((priority) => ({
+        index: INDEX.byCreation,
+        keyName: 'creationKey',
+        key: keys.creationPartition(organisation, priority),
         filters: {},
-      })),
-    );
+      }));
+    }
+    return priorities.map((priority) => ({
+      index: INDEX.list,
+      keyName: 'listKey',
+      key: keys.listPartition(organisation, state, priority),
+      filters: {},
+    }));
   };
 
   return {
     async page(organisation, criteria) {
+      const sort = sortRange(criteria);
+      if (sort.empty) return [];
       const ids = await resolve(organisation, criteria);
       if (!ids) return [];
       const need = criteria.offset + criteria.limit;
       const sources = sourcesFor(organisation, criteria, ids);
-      const entries = (await Promise.all(sources.map((s) => readNewest(client, tableName, s, criteria, need))))
+      const read = await Promise.all(sources.map((s) => readNewest(client, tableName, s, sort, need)));
+      // The partitions read hold a request once each (none of their keys moves), so a merge needs no dedupe.
+      const entries = read
         .flat()
-        .sort((a, b) => b.listSort.localeCompare(a.listSort))
+        .sort((a, b) => (a.listSort < b.listSort ? 1 : a.listSort > b.listSort ? -1 : 0))
         .slice(criteria.offset, need);
       if (entries.length === 0) return [];
       const items = await batchGetByPk(
