@@ -882,6 +882,7 @@ beforeAll(async () => {
         id: CORRUPT_ID,
         organisation: OTHER_LOGIN.organisation,
         number: '900001',
+        creationKey: `${OTHER_LOGIN.organisation}#REGULAR`,
         listKey: `${OTHER_LOGIN.organisation}#PENDING#REGULAR`,
         listSort: 'yesterday#00000000000000900001',
         priority: 'REGULAR',
