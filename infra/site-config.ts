@@ -10,7 +10,8 @@ import { z } from 'zod';
  */
 const required = (what: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? `is required (${what})` : `must be ${what}`;
-const https = z.url({ protocol: /^https?$/, error: required('an http(s) URL') });
+// The headend credential and the events travel over these: never in the clear.
+const https = z.url({ protocol: /^https$/, error: required('an https URL') });
 const text = z.string({ error: required('a string') }).min(1, 'must not be empty');
 const codes = z.array(text).default([]);
 
@@ -54,7 +55,7 @@ const secretArn = z.string().startsWith('arn:aws', 'must be a Secrets Manager se
 const eventEndpoint = z.strictObject({
   /** Names its rule, connection and alarm. */
   name: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'must be 1–40 letters, digits or -'),
-  url: z.url({ protocol: /^https$/, error: required('an https URL') }),
+  url: https,
   /** The endpoint's credential, read from an existing secret (never written here). */
   auth: z.discriminatedUnion(
     'type',
@@ -83,7 +84,13 @@ export const siteConfigSchema = z.strictObject({
       error: 'must be {"email": "…"} or {"topicArn": "arn:aws:sns:…"}',
     })
     .optional(),
-  events: z.strictObject({ endpoints: z.array(eventEndpoint) }).optional(),
+  events: z
+    .strictObject({
+      endpoints: z
+        .array(eventEndpoint)
+        .refine((endpoints) => new Set(endpoints.map((e) => e.name)).size === endpoints.length, 'names must differ'),
+    })
+    .optional(),
   /** Existing subnets for the worker, when the headend is only reachable from a private network. */
   network: z
     .strictObject({

@@ -42,9 +42,19 @@ export class StatefulStack extends Stack {
 
     // No fixed name: a deleted secret keeps its name for its recovery window, which would block re-creating
     // an ad-hoc stage of the same name for a week. Operators find it through the HeadendSecretArn output.
+    // The placeholder has the protocol's shape, so that until the real value is put the headend refuses it (401,
+    // the headend-unauthorized alarm) instead of the worker failing to read it.
+    const cag = stage.headend.site?.protocol === 'nagra-cag';
     this.headendSecret = new Secret(this, 'HeadendSecret', {
-      description: `Bearer credential of the CA headend adapter for stage ${stage.name}. The generated value is a placeholder: put the real one (docs/deploy.md).`,
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      description: `${cag ? 'CAG operator account, {"username","password"},' : 'Bearer credential'} of the CA headend for stage ${stage.name}. The generated value is a placeholder: put the real one (docs/deploy.md).`,
+      generateSecretString: cag
+        ? {
+            secretStringTemplate: JSON.stringify({ username: 'placeholder' }),
+            generateStringKey: 'password',
+            passwordLength: 48,
+            excludePunctuation: true,
+          }
+        : { passwordLength: 48, excludePunctuation: true },
       removalPolicy: stage.removalPolicy,
     });
     Validations.of(this.headendSecret).acknowledge({
@@ -56,11 +66,14 @@ export class StatefulStack extends Stack {
     // The stage's events (SPEC §3.1) live here with the data: integrators' own rules on the bus outlive a redeploy of
     // the code. The archive lets an operator replay what a consumer missed.
     this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${stage.resourcePrefix}-events` });
-    this.eventBus.archive('EventArchive', {
-      description: `Every event of stage ${stage.name}, for replays`,
-      eventPattern: { source: [eventSource(stage)] },
-      retention: Duration.days(stage.eventArchiveDays),
-    });
+    this.eventBus.applyRemovalPolicy(stage.removalPolicy);
+    this.eventBus
+      .archive('EventArchive', {
+        description: `Every event of stage ${stage.name}, for replays`,
+        eventPattern: { source: [eventSource(stage)] },
+        retention: Duration.days(stage.eventArchiveDays),
+      })
+      .applyRemovalPolicy(stage.removalPolicy);
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Main DynamoDB table' });
     new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queue.queueUrl, description: 'SQS work queue' });
@@ -79,7 +92,7 @@ export class StatefulStack extends Stack {
     });
     new CfnOutput(this, 'HeadendSecretArn', {
       value: this.headendSecret.secretArn,
-      description: 'Secret holding the headend bearer credential',
+      description: `Secret holding the headend credential (${cag ? 'CAG operator account JSON' : 'bearer value'})`,
     });
   }
 }

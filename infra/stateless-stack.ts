@@ -241,6 +241,12 @@ export class StatelessStack extends Stack {
       value: processingRunFailures.queueUrl,
       description: 'Failed processing-run invocations',
     });
+    if (deliveries.deadLetterQueue) {
+      new CfnOutput(this, 'UndeliveredEventsQueueUrl', {
+        value: deliveries.deadLetterQueue.queueUrl,
+        description: 'Events an endpoint did not take within a day of retries',
+      });
+    }
     new CfnOutput(this, 'ProcessingEnabled', {
       value: String(processing),
       description: 'false while the site configuration has no headend: the schedule and the worker trigger are off',

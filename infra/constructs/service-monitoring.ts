@@ -65,15 +65,19 @@ export class ServiceMonitoring extends Construct {
       });
     }
 
-    // The processing run publishes the age every run, 0 when nothing is due: no data means no run.
+    // The processing run publishes the age every run, 0 when nothing is due: no data means no run. A stage with
+    // no headend has its schedule disabled on purpose (missingSiteSettings says so at synth): no run is no alarm.
     const schedulePeriod = Duration.minutes(stage.scheduleRateMinutes);
+    const paused = stage.headend.site === undefined;
     this.alarm('OldestDue', {
       alarmName: `${prefix}-oldest-due-request`,
-      alarmDescription: `A due request has waited more than ${stage.alarms.oldestDueMinutes} minutes, or the processing run stopped reporting.`,
+      alarmDescription: paused
+        ? `A due request has waited more than ${stage.alarms.oldestDueMinutes} minutes. Processing is paused on this stage (no headend configured), so silence is expected.`
+        : `A due request has waited more than ${stage.alarms.oldestDueMinutes} minutes, or the processing run stopped reporting.`,
       metric: metric('OldestDueAgeSeconds', 'Maximum', schedulePeriod),
       threshold: stage.alarms.oldestDueMinutes * 60,
       evaluationPeriods: 3,
-      treatMissingData: TreatMissingData.BREACHING,
+      treatMissingData: paused ? TreatMissingData.NOT_BREACHING : TreatMissingData.BREACHING,
     });
 
     this.alarm('Api5xx', {

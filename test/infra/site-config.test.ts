@@ -42,7 +42,7 @@ describe('the site configuration (SPEC §6)', () => {
     expect(error).toBeInstanceOf(SiteConfigError);
     const message = (error as Error).message;
     for (const field of [
-      'headend.baseUrl: must be an http(s) URL',
+      'headend.baseUrl: must be an https URL',
       'headend.casInstanceName: must not be empty',
       'headend.operator: is required',
       'headend.tokenUrl: is required',
@@ -54,6 +54,24 @@ describe('the site configuration (SPEC §6)', () => {
     ]) {
       expect(message).toContain(field);
     }
+  });
+
+  it('takes only https for the headend and the event endpoints, and endpoint names that differ', () => {
+    const refused = (site: unknown) => () => loadSiteConfig(JSON.stringify(site));
+    expect(refused({ headend: { protocol: 'generic', url: 'http://headend.example.net' } })).toThrow(
+      /headend\.url: must be an https URL/,
+    );
+    expect(refused({ headend: { ...CAG_HEADEND, tokenUrl: 'http://sso.example.net/token' } })).toThrow(
+      /headend\.tokenUrl: must be an https URL/,
+    );
+    const endpoint = {
+      name: 'crm',
+      url: 'https://crm.example.net/hook',
+      auth: { type: 'apiKey', header: 'x-api-key', secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' },
+    };
+    expect(refused({ events: { endpoints: [endpoint, { ...endpoint, url: 'https://other.example.net' }] } })).toThrow(
+      /events\.endpoints: names must differ/,
+    );
   });
 
   it('says which file cannot be read or is not JSON', () => {
@@ -91,6 +109,13 @@ describe('a stage whose site has configured nothing yet', () => {
     expect(warnings.some((w) => w.includes('headend') && w.includes('processing paused'))).toBe(true);
     expect(warnings.some((w) => w.includes('no alarm destination'))).toBe(true);
   });
+
+  it('does not alarm that the paused processing run is silent', () => {
+    const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.find((a) => a.AlarmName === 'clear-pin-pr-9-oldest-due-request')?.TreatMissingData).toBe(
+      'notBreaching',
+    );
+  });
 });
 
 describe('a configured stage', () => {
@@ -121,6 +146,18 @@ describe('a configured stage', () => {
       HEADEND_CAG_TRANSIENT_CODES: '10035',
     });
     expect(Object.keys(workerEnv(stateless))).not.toContain('HEADEND_CAG_PASSWORD');
+  });
+
+  it('gives a CAG stage a placeholder secret the headend refuses, shaped as the worker reads it', () => {
+    const { stateful } = synthStage('pr-3', { ...TEST_SITE, headend: CAG_HEADEND });
+    expect(only(stateful, 'AWS::SecretsManager::Secret').GenerateSecretString).toMatchObject({
+      SecretStringTemplate: JSON.stringify({ username: 'placeholder' }),
+      GenerateStringKey: 'password',
+    });
+    const { stateful: generic } = synthStage('pr-5');
+    expect(only(generic, 'AWS::SecretsManager::Secret').GenerateSecretString).not.toHaveProperty(
+      'SecretStringTemplate',
+    );
   });
 
   it('places only the worker in the site subnets, with the network-interface permissions Lambda needs', () => {
@@ -253,8 +290,13 @@ describe('events to the site’s endpoints (SPEC §3.1)', () => {
     });
   });
 
+  it('name the queue of undelivered events in an output', () => {
+    expect(Object.keys(stateless.findOutputs('UndeliveredEventsQueueUrl'))).toEqual(['UndeliveredEventsQueueUrl']);
+  });
+
   it('are not configured where the site names no endpoint', () => {
     const { stateless: none } = synthStage('prod');
+    expect(none.findOutputs('UndeliveredEventsQueueUrl')).toEqual({});
     expect(none.findResources('AWS::Events::ApiDestination')).toEqual({});
     expect(none.findResources('AWS::Events::Connection')).toEqual({});
   });

@@ -84,7 +84,13 @@ describe('event bus', () => {
 
 describe('removal policy', () => {
   it('retains every stateful resource in prod, and protects the tables from deletion', () => {
-    for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret']) {
+    for (const type of [
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::SQS::Queue',
+      'AWS::SecretsManager::Secret',
+      'AWS::Events::EventBus',
+      'AWS::Events::Archive',
+    ]) {
       for (const resource of Object.values(prod.stateful.findResources(type))) {
         expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       }
@@ -100,7 +106,13 @@ describe('removal policy', () => {
   });
 
   it('deletes everything with a dev (or ad-hoc) stage', () => {
-    for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret']) {
+    for (const type of [
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::SQS::Queue',
+      'AWS::SecretsManager::Secret',
+      'AWS::Events::EventBus',
+      'AWS::Events::Archive',
+    ]) {
       for (const resource of Object.values(dev.stateful.findResources(type))) {
         expect(resource).toMatchObject({ DeletionPolicy: 'Delete' });
       }
