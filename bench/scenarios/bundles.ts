@@ -21,7 +21,7 @@ import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
 import { esbuildOptionsOf } from '../lib/bundling.ts';
 import { emitResult } from '../lib/child.ts';
 import { CLEAR_PIN_PATH, SEED_BODY } from '../lib/demo.ts';
-import { startProgress } from '../lib/progress.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { median, round } from '../lib/stats.ts';
 

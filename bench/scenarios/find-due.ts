@@ -16,7 +16,7 @@ import { processDue } from '../../functions/use-cases/process-due.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
 import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { startProgress } from '../lib/progress.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { DUE_SHARDS, seedDueRequests } from '../lib/seed.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { round } from '../lib/stats.ts';

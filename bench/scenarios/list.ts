@@ -16,7 +16,7 @@ import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
 import { DEMO_LOGIN } from '../../test/helpers/demo.ts';
 import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { startProgress } from '../lib/progress.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { seedDueRequests } from '../lib/seed.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { median, percentile, round } from '../lib/stats.ts';

@@ -6,7 +6,7 @@
 import { parseClearPinBody } from '../../functions/domain/clear-pin-body.ts';
 import { emitResult } from '../lib/child.ts';
 import { SEED_BODY } from '../lib/demo.ts';
-import { startProgress } from '../lib/progress.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { median, round } from '../lib/stats.ts';
 
 const ROUND_MS = Number(process.env.BENCH_PARSE_ROUND_MS ?? 200);

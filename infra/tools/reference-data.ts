@@ -82,8 +82,8 @@ type Item = Record<string, unknown> & { pk: string };
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Reported after each batch written, so that a long load shows how far it got. */
-export type LoadProgress = (done: number, total: number) => void;
+/** Reported after each batch read or written, so that a long load shows how far it got. */
+export type LoadProgress = (phase: 'read' | 'write', done: number, total: number) => void;
 
 /**
  * Writes each organisation's users (passwords hashed), subscriptions and installed items (one copy under each
@@ -147,6 +147,7 @@ export const loadReferenceData = async (
     client,
     tableName,
     [...plain, ...users.map((u) => u.item), ...tokens].map((i) => i.pk),
+    (done, total) => options.onProgress?.('read', done, total),
   );
   const toWrite: Item[] = plain.filter((item) => !sameJson(canonical(existing.get(item.pk)), canonical(item)));
   for (const { password, item } of users) {
@@ -168,16 +169,22 @@ export const loadReferenceData = async (
 
   for (let i = 0; i < toWrite.length; i += 25) {
     await writeBatch(client, tableName, toWrite.slice(i, i + 25));
-    options.onProgress?.(Math.min(i + 25, toWrite.length), toWrite.length);
+    options.onProgress?.('write', Math.min(i + 25, toWrite.length), toWrite.length);
   }
   const total = plain.length + users.length + tokens.length;
   return { written: toWrite.length, unchanged: total - toWrite.length };
 };
 
-const readAll = async (client: DynamoDBDocumentClient, tableName: string, pks: string[]) => {
+const readAll = async (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  pks: string[],
+  onRead: (done: number, total: number) => void,
+) => {
   const found = new Map<string, Record<string, unknown>>();
   for (let i = 0; i < pks.length; i += 100) {
     for (const [pk, item] of await batchGetByPk(client, tableName, pks.slice(i, i + 100))) found.set(pk, item);
+    onRead(Math.min(i + 100, pks.length), pks.length);
   }
   return found;
 };

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
+import { derivedId } from '../../functions/domain/identifiers.ts';
 import { DEMO_DATA_PATH } from '../../infra/local/local-stack.ts';
 import { createTable, LOCAL_AWS_ENV, type LocalService, startDynamo } from '../../infra/local/services.ts';
 import { loadReferenceData, type ReferenceData } from '../../infra/tools/reference-data.ts';
@@ -105,10 +106,35 @@ describe('the reference-data loader', () => {
     await loadReferenceData(document, TABLES.table, demo);
   });
 
-  it('is the command the README documents, safe to run twice', async () => {
+  it('is the command the README documents, safe to run twice, and says how far it got', async () => {
     const args = ['run', '-s', 'load-reference-data', '--', '--table', TABLES.table, '--file', DEMO_DATA_PATH];
-    const { stdout } = await run('npm', args, { env: cliEnv() });
+    const { stdout, stderr } = await run('npm', args, { env: cliEnv() });
     expect(stdout).toMatch(/0 items written, \d+ unchanged/);
+    // Not a terminal here: the plain progress lines a CI log gets, the last one at the end of the reads.
+    expect(stderr).toMatch(/read stored items \[=+\] (\d+)\/\1 items · elapsed \d+s · done/);
+  });
+
+  it('reports its progress by phase, up to the whole of each', async () => {
+    // An organisation of its own with 30 subscriptions of one card each: 120 items, so more than one batch.
+    const subscriptions = Array.from({ length: 30 }, (_, n) => ({
+      id: derivedId('progress-sub', String(n)),
+      number: `P${n}`,
+      installed_items: [
+        {
+          id: derivedId('progress-item', String(n)),
+          serial_number: `prog${n}`,
+          classification: 'SMARTCARD' as const,
+          provisioning_provider: 'NAGRAVISION',
+          smartcard_ca_id: `prog${n}`,
+        },
+      ],
+    }));
+    const data = { organisations: [{ name: 'PROGRESSORG', units: [], users: [], subscriptions }] };
+    const reports: string[] = [];
+    await loadReferenceData(document, TABLES.table, data, {
+      onProgress: (phase, done, total) => reports.push(`${phase} ${done}/${total}`),
+    });
+    expect(reports).toEqual(['read 100/120', 'read 120/120', ...[25, 50, 75, 100, 120].map((n) => `write ${n}/120`)]);
   });
 });
 

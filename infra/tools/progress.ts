@@ -2,8 +2,9 @@
 import cliProgress, { type Params } from 'cli-progress';
 
 /**
- * Every line a scenario shows while it runs goes through here, to stderr: stdout is the result channel
- * (bench/lib/child.ts), and the scenarios' stderr passes through `npm run bench` to the terminal or the CI log.
+ * Every progress line of the bench's scenarios and of the operator tools goes through here, to stderr: stdout is
+ * the bench's result channel (bench/lib/child.ts) and the tools' summary, and stderr reaches the terminal or the
+ * CI log.
  */
 
 /** A one-off line: what a scenario is about to do. */
