@@ -15,11 +15,11 @@ import { keys } from '../../functions/adapters/dynamo/keys.ts';
 import { dueShardOf } from '../../functions/domain/provisioning-request.ts';
 import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { emitResult, runJsonChild } from '../lib/child.ts';
 import { closedLoop, type LoadResult, type Measure } from '../lib/closed-loop.ts';
 import { CLEAR_PIN_PATH, requestItem, SEED_BODY, SEED_LOOKUP_KEYS, SEED_TOKEN_KEY, seedRequest } from '../lib/demo.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { startProgress } from '../../infra/tools/progress.ts';
 import { DUE_SHARDS } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 

@@ -18,10 +18,10 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { SERVICE_BUNDLING } from '../../infra/constructs/service-function.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { esbuildOptionsOf } from '../lib/bundling.ts';
 import { emitResult } from '../lib/child.ts';
 import { CLEAR_PIN_PATH, SEED_BODY } from '../lib/demo.ts';
-import { startProgress } from '../../infra/tools/progress.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { median, round } from '../lib/stats.ts';
 

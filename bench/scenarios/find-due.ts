@@ -14,9 +14,9 @@ import { createDynamoClients, createSqsClient } from '../../functions/platform/a
 import { logger, metrics } from '../../functions/platform/observability.ts';
 import { processDue } from '../../functions/use-cases/process-due.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { startProgress } from '../../infra/tools/progress.ts';
 import { DUE_SHARDS, seedDueRequests } from '../lib/seed.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { round } from '../lib/stats.ts';

@@ -13,10 +13,10 @@ import { createRequestList } from '../../functions/adapters/dynamo/request-list.
 import { MAX_RESULTS } from '../../functions/domain/list-query.ts';
 import { createDynamoClients } from '../../functions/platform/aws-clients.ts';
 import { LOCAL_AWS_ENV } from '../../infra/local/services.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { DEMO_LOGIN } from '../../test/helpers/demo.ts';
 import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { startProgress } from '../../infra/tools/progress.ts';
 import { seedDueRequests } from '../lib/seed.ts';
 import { startServicesProcess } from '../lib/services-process.ts';
 import { median, percentile, round } from '../lib/stats.ts';

@@ -6,9 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
+import { note, startProgress } from '../../infra/tools/progress.ts';
 import { emitResult } from '../lib/child.ts';
 import { countRoundTrips } from '../lib/dynamo-counter.ts';
-import { note, startProgress } from '../../infra/tools/progress.ts';
 import { DUE_SHARDS, noneDueBefore, requestStates, seedDueRequests } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 

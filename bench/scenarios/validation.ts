@@ -4,9 +4,9 @@
  * body gets the same time, so a slow one does not stretch the run.
  */
 import { parseClearPinBody } from '../../functions/domain/clear-pin-body.ts';
+import { startProgress } from '../../infra/tools/progress.ts';
 import { emitResult } from '../lib/child.ts';
 import { SEED_BODY } from '../lib/demo.ts';
-import { startProgress } from '../../infra/tools/progress.ts';
 import { median, round } from '../lib/stats.ts';
 
 const ROUND_MS = Number(process.env.BENCH_PARSE_ROUND_MS ?? 200);
