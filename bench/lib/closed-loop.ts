@@ -16,8 +16,11 @@ export type LoadResult = {
 export type Measure = LoadResult & {
   /** Operations the measure ran (creates: the sequence's advance, so requests cut off at the end count too). */
   operations: number;
+  /** DynamoDB requests sent. */
   round_trips: number;
   round_trips_per_op: number;
+  /** Of them, the ones on the latency path (bench/lib/dynamo-counter.ts, `waves`): meaningful at concurrency 1. */
+  sequential_round_trips: number;
   cpu_ms_per_op: number;
   by_operation: Record<string, number>;
 };

@@ -11,7 +11,10 @@ export const TARGETS = {
   bundleKb: { api: 400, worker: 350, processing_run: 320 },
   /** Each bundle's import time, as a multiple of the floor's in the same run. */
   importToFloor: 1.5,
-  /** A list page over the largest table, as a multiple of the same page over the smallest (the same offset). */
+  /**
+   * A list page's p50 as a multiple of its one-Query baseline's, over the largest table, against the same over the
+   * smallest (each offset): the page's cost must not grow with the table.
+   */
   listFlat: 1.25,
   /** The drain of the due requests, as a multiple of the ideal N / R. */
   drainToIdeal: 1.05,

@@ -56,6 +56,7 @@ const withCounts = async (load: () => Promise<LoadResult>, operations?: () => Pr
   // Let requests still in flight when the load generator stopped finish, so their round trips are all counted.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const roundTrips = counter.total();
+  const sequential = counter.waves();
   const byOperation = counter.byOperation();
   const cpu = process.cpuUsage(cpuBefore);
   const done = operations ? await operations() : result.requests;
@@ -64,6 +65,7 @@ const withCounts = async (load: () => Promise<LoadResult>, operations?: () => Pr
     operations: done,
     round_trips: roundTrips,
     round_trips_per_op: round(roundTrips / done, 3),
+    sequential_round_trips: sequential,
     cpu_ms_per_op: round((cpu.user + cpu.system) / 1000 / done, 3),
     by_operation: byOperation,
   };

@@ -1,12 +1,10 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
-const scryptAsync = promisify(scrypt) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: object,
-) => Promise<Buffer>;
+// Not util.promisify: an ESM import of `node:util` loads its lazy parts (parseArgs, diff…) at every cold start.
+const scryptAsync = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, salt, keylen, options, (error, key) => (error ? reject(error) : resolve(key))),
+  );
 
 /** scrypt cost: N=2^14, r=8, p=1 (OWASP's floor), about 50 ms per hash on a Lambda core. */
 const COST = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };

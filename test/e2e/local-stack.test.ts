@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_LOGIN, DEMO_TOKEN } from '../helpers/demo.ts';
-import { type Api, postJson, ROUTES, show } from '../helpers/http.ts';
+import { type Api, get, postJson, ROUTES, show } from '../helpers/http.ts';
 import { CRM_DATE } from '../helpers/oracle.ts';
 import { seedShapeProblems } from '../helpers/seed.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.ts';
 
 /**
  * `npm start` as a user runs it: the real entry point in its own process, the README's curl example, a
@@ -213,5 +214,119 @@ describe('HEADEND_PROTOCOL=nagra-cag npm start', () => {
     } finally {
       rmSync(cagData, { recursive: true, force: true });
     }
+  });
+});
+
+/** The README's list examples (API section), verbatim after the host. */
+const README_LISTS = [
+  `${ROUTES.list}?token=${DEMO_TOKEN}&life_cycle_state=PENDING`,
+  `${ROUTES.list}?token=${DEMO_TOKEN}&subscription_identifier=number=S60507`,
+  `${ROUTES.list}?token=${DEMO_TOKEN}&smartcard_identifier=serial_number=smrt20000054&number_of_results=5&fields_set=number,life_cycle_state,scheduled_date`,
+];
+
+describe('EVENTS_WEBHOOK_URL=… npm start: the README’s list, cancel and events', () => {
+  let webhook: WebhookReceiver;
+  let headendUrl: string;
+  const json = { 'Content-Type': 'application/json' };
+  const body = JSON.parse(CURL_BODY) as Record<string, unknown>;
+  const waitFinal = (id: string) =>
+    vi.waitFor(
+      async () => {
+        const shown = await show(api, `id=${id}`);
+        expect(shown.body?.data.life_cycle_state).not.toBe('PENDING');
+        return shown.body?.data;
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  const headendCalls = async () =>
+    ((await (await fetch(`${headendUrl}/admin/stats`)).json()) as { calls: number }).calls;
+
+  beforeAll(async () => {
+    if (service) expect(await stopService(service)).toBe(0);
+    webhook = await startWebhookReceiver();
+    const eventsData = mkdtempSync(join(tmpdir(), 'clear-pin-e2e-events-'));
+    service = await startService(port, eventsData, { EVENTS_WEBHOOK_URL: webhook.url });
+    headendUrl = /headend\s+(\S+)\s+simulator/.exec(service.output())?.[1] ?? '';
+  });
+
+  afterAll(async () => {
+    await webhook?.stop();
+  });
+
+  it('says in its banner where events go', () => {
+    expect(service?.output()).toMatch(new RegExp(`events\\s+POSTed to ${webhook.url}`));
+  });
+
+  it('answers the README’s list examples: by state, by subscription, by smartcard', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const pending = await postJson(api, ROUTES.clearPin, { ...body, scheduled_date: '2099-01-01' }, json);
+    expect(pending.body?.status.code).toBe('INVALID_DATE');
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const scheduled = await postJson(api, ROUTES.clearPin, { ...body, scheduled_date: tomorrow }, json);
+    expect(scheduled.status).toBe(200);
+    for (const path of README_LISTS) {
+      expect(readme).toContain(`http://127.0.0.1:3000${path}`);
+      const listed = await get(
+        api,
+        path.slice(0, path.indexOf('?')),
+        Object.fromEntries(new URL(path, api.apiUrl).searchParams),
+      );
+      expect(listed.status, path).toBe(200);
+      expect(
+        listed.body?.data.map((r: { number: string }) => r.number),
+        path,
+      ).toContain(scheduled.body?.data.number);
+    }
+  });
+
+  it('cancels a scheduled request, which then never reaches the headend, and POSTs one event per final state', async () => {
+    const inSeconds = new Date(Date.now() + 4_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const scheduled = await postJson(api, ROUTES.clearPin, { ...body, scheduled_date: inSeconds }, json);
+    const cancelled = await postJson(
+      api,
+      ROUTES.cancel,
+      { token: DEMO_TOKEN, provisioning_request_identifier: { number: scheduled.body?.data.number } },
+      json,
+    );
+    expect(cancelled.body?.data).toMatchObject({ life_cycle_state: 'REJECTED', error_code: 'CANCELLED' });
+    const completed = await postJson(api, ROUTES.clearPin, { ...body, process_immediately: true }, json);
+    const unknown = await postJson(
+      api,
+      ROUTES.clearPin,
+      {
+        ...body,
+        subscription_identifier: { number: 'S60509' },
+        smartcard_identifier: { serial_number: 'smrt20000099' },
+        process_immediately: true,
+      },
+      json,
+    );
+    expect((await waitFinal(completed.body?.data.id)).life_cycle_state).toBe('COMPLETED');
+    expect((await waitFinal(unknown.body?.data.id)).error_code).toBe('UNKNOWN_SMARTCARD');
+    const calls = await headendCalls();
+    // Past the cancelled one's scheduled time and a few processing runs (every 2 s): still no call for it.
+    await sleep(Math.max(0, Date.parse(inSeconds) - Date.now()) + 5_000);
+    expect(await headendCalls()).toBe(calls);
+    expect((await show(api, `id=${scheduled.body?.data.id}`)).body?.data.error_code).toBe('CANCELLED');
+
+    const events = await vi.waitFor(
+      () => {
+        const byRequest = webhook.acceptedByRequest();
+        for (const reply of [cancelled, completed, unknown]) expect(byRequest.get(reply.body?.data.id)).toBeDefined();
+        return byRequest;
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect(events.get(cancelled.body?.data.id)?.map((e) => [e['detail-type'], e.detail.error_code])).toEqual([
+      ['Provisioning Request Rejected', 'CANCELLED'],
+    ]);
+    expect(events.get(completed.body?.data.id)?.map((e) => e['detail-type'])).toEqual([
+      'Provisioning Request Completed',
+    ]);
+    expect(events.get(unknown.body?.data.id)?.map((e) => e.detail.error_code)).toEqual(['UNKNOWN_SMARTCARD']);
+    expect(events.get(completed.body?.data.id)?.[0]).toMatchObject({
+      source: 'clear-pin.local',
+      detail: { organisation: 'CRMDEMO' },
+    });
   });
 });

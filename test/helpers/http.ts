@@ -11,6 +11,8 @@ export const ROUTES = {
   release: '/authentication/token/release',
   clearPin: '/nagravision/provisioning_requests/clear_pin',
   show: '/provisioning/provisioning_requests/show',
+  list: '/provisioning/provisioning_requests/list',
+  cancel: '/provisioning/provisioning_requests/cancel',
 } as const;
 
 export type Envelope = {

@@ -36,11 +36,8 @@ export type OpenApiDocument = { paths: Record<string, Record<string, OperationOb
 export const OPENAPI_PATH = join(import.meta.dirname, '..', '..', 'docs', 'openapi.json');
 export const OPENAPI: OpenApiDocument = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'));
 
-/** The routes of SPEC §2.6 and §2.7 that helpers/http.ts does not name, restated from SPEC on purpose. */
-export const MORE_ROUTES = {
-  list: '/provisioning/provisioning_requests/list',
-  cancel: '/provisioning/provisioning_requests/cancel',
-} as const;
+/** The routes of SPEC §2.6 and §2.7 (helpers/http.ts restates every route from SPEC on purpose). */
+export const MORE_ROUTES = { list: ROUTES.list, cancel: ROUTES.cancel } as const;
 
 export type Operation = { method: 'GET' | 'POST'; path: string };
 
