@@ -26,7 +26,8 @@ import { startServicesProcess } from '../lib/services-process.ts';
 import { median, round } from '../lib/stats.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 5);
+// Import times of a few dozen ms move by a few ms from run to run: the median of 15 interleaved runs holds still.
+const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
 
 const FUNCTIONS = {
   api: 'functions/api/handler.ts',
