@@ -48,6 +48,9 @@ const DEPLOYED_ENV = {
   POWERTOOLS_SERVICE_NAME: 'bench',
   POWERTOOLS_METRICS_NAMESPACE: 'Bench',
   POWERTOOLS_LOG_LEVEL: 'WARN',
+  EVENT_BUS_NAME: 'bench-events',
+  EVENT_SOURCE: 'clear-pin.bench',
+  OPERATOR_TIME_ZONE: 'UTC',
 };
 
 /** The references, built from source text resolved in the project (so the SDK comes from its node_modules). */

@@ -27,8 +27,15 @@ const formatterFor = (timeZone: string): Intl.DateTimeFormat => {
   return formatter;
 };
 
+/**
+ * The zone most stages run in, read without `Intl`: an `Intl.DateTimeFormat` starts ICU (about 10 ms at a cold
+ * start) and formats 30 times slower than the UTC getters.
+ */
+const UTC = 'UTC';
+
 /** True when `timeZone` is an IANA zone name this runtime knows. */
 export const isValidTimeZone = (timeZone: string): boolean => {
+  if (timeZone === UTC) return true;
   try {
     formatterFor(timeZone);
     return true;
@@ -38,6 +45,16 @@ export const isValidTimeZone = (timeZone: string): boolean => {
 };
 
 const wallClockParts = (instant: Date, timeZone: string): number[] => {
+  if (timeZone === UTC) {
+    return [
+      instant.getUTCFullYear(),
+      instant.getUTCMonth() + 1,
+      instant.getUTCDate(),
+      instant.getUTCHours(),
+      instant.getUTCMinutes(),
+      instant.getUTCSeconds(),
+    ];
+  }
   const parts = Object.fromEntries(
     formatterFor(timeZone)
       .formatToParts(instant)

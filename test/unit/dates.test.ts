@@ -126,3 +126,20 @@ describe('isValidTimeZone', () => {
     expect(isValidTimeZone('Europe/Atlantis')).toBe(false);
   });
 });
+
+describe('UTC, read without Intl', () => {
+  // Etc/UTC is the same zone through Intl: the fast path must agree with it to the second, both ways.
+  const instants = Array.from({ length: 400 }, (_, i) => new Date(Date.UTC(1970, 0, 1) + i * 7_919_993_117));
+  it.each(instants.map((d) => [d.toISOString()]))('formats and reads %s as Intl does', (iso) => {
+    const instant = new Date(iso);
+    const text = formatCrmDate(instant, 'UTC');
+    expect(text).toBe(formatCrmDate(instant, 'Etc/UTC'));
+    expect(parseCrmDate(text, 'UTC')?.getTime()).toBe(parseCrmDate(text, 'Etc/UTC')?.getTime());
+  });
+
+  it('is a valid zone, and other spellings still go through Intl', () => {
+    expect(isValidTimeZone('UTC')).toBe(true);
+    expect(isValidTimeZone('Etc/UTC')).toBe(true);
+    expect(isValidTimeZone('UTC+5')).toBe(false);
+  });
+});
