@@ -56,6 +56,13 @@ export class StatelessStack extends Stack {
       EVENT_SOURCE: eventSource(stage),
       OPERATOR_TIME_ZONE: stage.operatorTimeZone,
     };
+    // What every function reads: itself, the events of final states, the table and the work queue.
+    const shared = {
+      ...runtime,
+      ...events,
+      TABLE_NAME: table.tableName,
+      QUEUE_URL: workQueue.queue.queueUrl,
+    };
     const publishEvents = (fn: ServiceFunction) =>
       Grant.addToPrincipal({ grantee: fn, actions: ['events:PutEvents'], resourceArns: [eventBus.eventBusArn] });
     const common = { logRetention: stage.logRetention, removalPolicy: stage.removalPolicy };
@@ -69,10 +76,7 @@ export class StatelessStack extends Stack {
       environment: {
         schema: apiEnvironment,
         values: {
-          ...runtime,
-          ...events,
-          TABLE_NAME: table.tableName,
-          QUEUE_URL: workQueue.queue.queueUrl,
+          ...shared,
           DUE_SHARDS: String(stage.dueShards),
         },
       },
@@ -105,10 +109,7 @@ export class StatelessStack extends Stack {
       environment: {
         schema: processingRunEnvironment,
         values: {
-          ...runtime,
-          ...events,
-          TABLE_NAME: table.tableName,
-          QUEUE_URL: workQueue.queue.queueUrl,
+          ...shared,
           DUE_SHARDS: String(stage.dueShards),
           LEASE_SECONDS: String(stage.leaseSeconds),
           PROCESSING_RUN_BUDGET_MS: String(processingRunBudgetMs(stage)),
@@ -137,10 +138,7 @@ export class StatelessStack extends Stack {
       environment: {
         schema: workerEnvironment,
         values: {
-          ...runtime,
-          ...events,
-          TABLE_NAME: table.tableName,
-          QUEUE_URL: workQueue.queue.queueUrl,
+          ...shared,
           LEASE_SECONDS: String(stage.leaseSeconds),
           ...headendEnvironment(stage.headend.site, headendSecret.secretArn),
           HEADEND_TIMEOUT_MS: String(stage.headend.timeoutMs),

@@ -46,6 +46,8 @@ export const isValidTimeZone = (timeZone: string): boolean => {
 
 const wallClockParts = (instant: Date, timeZone: string): number[] => {
   if (timeZone === UTC) {
+    // As Intl does: an invalid date is an error, never "NaN-NaN-…".
+    if (Number.isNaN(instant.getTime())) throw new RangeError('Invalid time value');
     return [
       instant.getUTCFullYear(),
       instant.getUTCMonth() + 1,

@@ -117,3 +117,34 @@ export const settledProblems = async (
   });
   return problems;
 };
+
+/**
+ * A stored request the code cannot read (its creation date is not a date), as a faulty migration or a hand edit
+ * would leave it: the honest way, without mocks, to provoke a 500. `like` is a request the API answered, whose
+ * parameters and log information it reuses; `keys` are the index keys to give it (which lists and shows find it).
+ */
+export const unreadableRequestItem = (
+  id: string,
+  organisation: string,
+  number: string,
+  like: { parameters_set: unknown; log_information: Record<string, unknown> },
+  keys: Record<string, string>,
+): StoredRequest => ({
+  pk: `REQ#${id}`,
+  ...keys,
+  id,
+  organisation,
+  number,
+  priority: 'REGULAR',
+  processImmediately: false,
+  scheduledAt: new Date().toISOString(),
+  createdAt: 'yesterday',
+  updatedAt: 'yesterday',
+  lifeCycleState: 'PENDING',
+  parameters: like.parameters_set,
+  createdByUser: like.log_information.created_by_user,
+  createdByUnit: like.log_information.created_by_unit,
+  updatedByUser: like.log_information.updated_by_user,
+  updatedByUnit: like.log_information.updated_by_unit,
+  attempts: 0,
+});

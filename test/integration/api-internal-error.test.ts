@@ -4,6 +4,7 @@ import { outputOf } from '../helpers/capture.ts';
 import { DEMO_TOKEN, seedBody } from '../helpers/demo.ts';
 import { get, postJson, ROUTES } from '../helpers/http.ts';
 import { CORRELATION_ID } from '../helpers/oracle.ts';
+import { unreadableRequestItem } from '../helpers/requests.ts';
 import { useLocalStack } from '../helpers/stack.ts';
 
 /**
@@ -22,25 +23,7 @@ beforeAll(async () => {
   await stack().document.send(
     new PutCommand({
       TableName: stack().tableName,
-      Item: {
-        pk: `REQ#${CORRUPT_ID}`,
-        numberKey: 'CRMDEMO#900001',
-        id: CORRUPT_ID,
-        organisation: 'CRMDEMO',
-        number: '900001',
-        priority: 'REGULAR',
-        processImmediately: false,
-        scheduledAt: new Date().toISOString(),
-        createdAt: 'yesterday',
-        updatedAt: 'yesterday',
-        lifeCycleState: 'PENDING',
-        parameters: good.parameters_set,
-        createdByUser: good.log_information.created_by_user,
-        createdByUnit: good.log_information.created_by_unit,
-        updatedByUser: good.log_information.updated_by_user,
-        updatedByUnit: good.log_information.updated_by_unit,
-        attempts: 0,
-      },
+      Item: unreadableRequestItem(CORRUPT_ID, 'CRMDEMO', '900001', good, { numberKey: 'CRMDEMO#900001' }),
     }),
   );
 });

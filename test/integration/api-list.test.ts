@@ -3,17 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEventOutbox } from '../../functions/adapters/dynamo/event-outbox.ts';
 import { keys } from '../../functions/adapters/dynamo/keys.ts';
-import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
-import { droppingPublisher } from '../../functions/adapters/events.ts';
-import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
-import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
-import { DEFAULT_RETRY_POLICY } from '../../functions/domain/retry-policy.ts';
-import { logger, metrics } from '../../functions/platform/observability.ts';
 import { type SendToHeadendDependencies, sendToHeadend } from '../../functions/use-cases/send-to-headend.ts';
-import { DEFAULT_HEADEND_SECRET } from '../../infra/local/headend-simulator.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import {
   clearPinBody,
@@ -29,6 +21,7 @@ import { get, login, postJson, type Reply, ROUTES, tokenIn } from '../helpers/ht
 import { envelopeProblems } from '../helpers/oracle.ts';
 import { readItem } from '../helpers/requests.ts';
 import { seedShapeProblems } from '../helpers/seed.ts';
+import { workerDependencies } from '../helpers/worker.ts';
 
 // The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
 vi.hoisted(() => {
@@ -168,22 +161,7 @@ beforeAll(async () => {
   });
   recorder.setTarget(stack.dynamoEndpoint);
   // The worker, called by the test, on the stack's own client (straight to dynalite, not through the recorder).
-  send = {
-    log: logger,
-    metrics,
-    claims: createRequestClaims(stack.document, stack.tableName),
-    events: droppingPublisher,
-    outbox: createEventOutbox(stack.document, stack.tableName),
-    timeZone: ZONE,
-    headend: createGenericHeadendClient({
-      url: stack.headend.url,
-      secret: fixedCredential(DEFAULT_HEADEND_SECRET),
-      timeoutMs: 2_000,
-    }),
-    now: () => new Date(),
-    leaseMs: 15_000,
-    retry: { ...DEFAULT_RETRY_POLICY, baseMs: 100, capMs: 500, minMs: 100, deadlineMs: 60_000 },
-  };
+  send = workerDependencies(stack, stack.headend.url, { timeZone: ZONE });
   otherToken = tokenIn(await login(stack, OTHER_LOGIN));
   expect(otherToken).not.toBe('');
 });
@@ -511,7 +489,8 @@ describe('list with filters combined', () => {
             subscription_identifier: `id=${KNOWN_CARD.subscriptionId}`,
             smartcard_identifier: `alternative_code=${KNOWN_CARD.alternativeCode}`,
             created_date_from: localOf(pivotSecondMs - 10_000),
-            created_date_to: `${new Date().toISOString().slice(0, 10)}`,
+            // The operator zone's today, as the oracle reads it (UTC's date differs for 5½ hours of each day).
+            created_date_to: localOf(Date.now()).slice(0, 10),
           },
           {
             state,

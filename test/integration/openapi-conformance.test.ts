@@ -23,7 +23,7 @@ import {
   requestBodyProblems,
   responseProblems,
 } from '../helpers/openapi.ts';
-import { scheduledDateAt, waitUntilFinal } from '../helpers/requests.ts';
+import { scheduledDateAt, unreadableRequestItem, waitUntilFinal } from '../helpers/requests.ts';
 import { FAST_PROCESSING_ENV, useLocalStack } from '../helpers/stack.ts';
 
 /**
@@ -877,27 +877,11 @@ beforeAll(async () => {
   await api.document.send(
     new PutCommand({
       TableName: api.tableName,
-      Item: {
-        pk: `REQ#${CORRUPT_ID}`,
-        id: CORRUPT_ID,
-        organisation: OTHER_LOGIN.organisation,
-        number: '900001',
+      Item: unreadableRequestItem(CORRUPT_ID, OTHER_LOGIN.organisation, '900001', good, {
         creationKey: `${OTHER_LOGIN.organisation}#REGULAR`,
         listKey: `${OTHER_LOGIN.organisation}#PENDING#REGULAR`,
         listSort: 'yesterday#00000000000000900001',
-        priority: 'REGULAR',
-        processImmediately: false,
-        scheduledAt: new Date().toISOString(),
-        createdAt: 'yesterday',
-        updatedAt: 'yesterday',
-        lifeCycleState: 'PENDING',
-        parameters: good.parameters_set,
-        createdByUser: good.log_information.created_by_user,
-        createdByUnit: good.log_information.created_by_unit,
-        updatedByUser: good.log_information.updated_by_user,
-        updatedByUnit: good.log_information.updated_by_unit,
-        attempts: 0,
-      },
+      }),
     }),
   );
   await waitUntilFinal(api, [ctx.completed.id, ctx.rejected.id], 30_000);

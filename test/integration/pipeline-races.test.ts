@@ -2,14 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
-import { createEventOutbox } from '../../functions/adapters/dynamo/event-outbox.ts';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
-import { droppingPublisher } from '../../functions/adapters/events.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
 import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
-import { DEFAULT_RETRY_POLICY } from '../../functions/domain/retry-policy.ts';
 import { logger, metrics } from '../../functions/platform/observability.ts';
 import type { WorkQueue } from '../../functions/use-cases/ports.ts';
 import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
@@ -21,6 +18,7 @@ import { runPool } from '../helpers/pool.ts';
 import { queueCounts } from '../helpers/queue.ts';
 import { readItem, scheduledDateAt } from '../helpers/requests.ts';
 import { useLocalStack } from '../helpers/stack.ts';
+import { workerDependencies } from '../helpers/worker.ts';
 
 // The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
 vi.hoisted(() => {
@@ -57,22 +55,7 @@ beforeAll(() => {
       return realQueue.send(ids);
     },
   };
-  send = {
-    log: logger,
-    metrics,
-    claims: store,
-    events: droppingPublisher,
-    outbox: createEventOutbox(stack().document, stack().tableName),
-    timeZone: 'UTC',
-    headend: createGenericHeadendClient({
-      url: stack().headend.url,
-      secret: fixedCredential(DEFAULT_HEADEND_SECRET),
-      timeoutMs: 2_000,
-    }),
-    now: () => new Date(),
-    leaseMs: LEASE_MS,
-    retry: { ...DEFAULT_RETRY_POLICY, baseMs: 100, capMs: 500, minMs: 100, deadlineMs: 60_000 },
-  };
+  send = workerDependencies(stack(), stack().headend.url, { claims: store, leaseMs: LEASE_MS });
   run = {
     log: logger,
     metrics,

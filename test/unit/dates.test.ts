@@ -143,3 +143,9 @@ describe('UTC, read without Intl', () => {
     expect(isValidTimeZone('UTC+5')).toBe(false);
   });
 });
+
+describe('an invalid instant', () => {
+  it.each(['UTC', 'Etc/UTC', 'Asia/Kolkata'])('is an error in %s, never formatted', (zone) => {
+    expect(() => formatCrmDate(new Date('yesterday'), zone)).toThrow(RangeError);
+  });
+});
