@@ -80,6 +80,17 @@ const stopService = async ({ child }: Running): Promise<number | null> => {
   return exited;
 };
 
+/** The README's curl example, sent to the queue at once. */
+const createImmediately = () =>
+  postJson(
+    api,
+    ROUTES.clearPin,
+    { ...JSON.parse(CURL_BODY), process_immediately: true },
+    {
+      'Content-Type': 'application/json',
+    },
+  );
+
 let port: number;
 let dataDir: string;
 let service: Running | undefined;
@@ -122,12 +133,7 @@ describe('npm start', () => {
   });
 
   it('takes a process_immediately request to COMPLETED through the queue, the worker and the headend', async () => {
-    const created = await postJson(
-      api,
-      ROUTES.clearPin,
-      { ...JSON.parse(CURL_BODY), process_immediately: true },
-      { 'Content-Type': 'application/json' },
-    );
+    const created = await createImmediately();
     expect(created.status).toBe(200);
     expect(created.body?.data.life_cycle_state).toBe('PENDING');
     const failures: string[] = [];
@@ -193,12 +199,7 @@ describe('HEADEND_PROTOCOL=nagra-cag npm start', () => {
     service = await startService(port, cagData, { HEADEND_PROTOCOL: 'nagra-cag' });
     try {
       expect(service.output()).toMatch(/headend\s+\S+\s+simulator, nagra-cag/);
-      const created = await postJson(
-        api,
-        ROUTES.clearPin,
-        { ...JSON.parse(CURL_BODY), process_immediately: true },
-        { 'Content-Type': 'application/json' },
-      );
+      const created = await createImmediately();
       expect(created.status).toBe(200);
       const done = await vi.waitFor(
         async () => {

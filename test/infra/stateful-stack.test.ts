@@ -82,15 +82,18 @@ describe('event bus', () => {
   });
 });
 
+/** Every kind of resource the stateful stack holds data in. */
+const STATEFUL_TYPES = [
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::SQS::Queue',
+  'AWS::SecretsManager::Secret',
+  'AWS::Events::EventBus',
+  'AWS::Events::Archive',
+];
+
 describe('removal policy', () => {
   it('retains every stateful resource in prod, and protects the tables from deletion', () => {
-    for (const type of [
-      'AWS::DynamoDB::GlobalTable',
-      'AWS::SQS::Queue',
-      'AWS::SecretsManager::Secret',
-      'AWS::Events::EventBus',
-      'AWS::Events::Archive',
-    ]) {
+    for (const type of STATEFUL_TYPES) {
       for (const resource of Object.values(prod.stateful.findResources(type))) {
         expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       }
@@ -106,13 +109,7 @@ describe('removal policy', () => {
   });
 
   it('deletes everything with a dev (or ad-hoc) stage', () => {
-    for (const type of [
-      'AWS::DynamoDB::GlobalTable',
-      'AWS::SQS::Queue',
-      'AWS::SecretsManager::Secret',
-      'AWS::Events::EventBus',
-      'AWS::Events::Archive',
-    ]) {
+    for (const type of STATEFUL_TYPES) {
       for (const resource of Object.values(dev.stateful.findResources(type))) {
         expect(resource).toMatchObject({ DeletionPolicy: 'Delete' });
       }
