@@ -5,11 +5,14 @@ type BundlingOptions = typeof SERVICE_BUNDLING;
 
 /** The `esbuildArgs` the bench knows how to pass; CDK appends each as `--flag:value`. */
 const esbuildArgsOf = (args: NonNullable<BundlingOptions['esbuildArgs']>): BuildOptions => {
-  const { '--alias': alias, ...rest } = args;
+  const { '--alias': alias, '--legal-comments': legalComments, ...rest } = args;
   if (Object.keys(rest).length > 0) throw new Error(`bench/lib/bundling.ts cannot pass ${Object.keys(rest)} yet`);
   const entries = alias === undefined ? [] : Array.isArray(alias) ? alias : [String(alias)];
   const pairs = entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]);
-  return pairs.length > 0 ? { alias: Object.fromEntries(pairs) } : {};
+  return {
+    ...(pairs.length > 0 && { alias: Object.fromEntries(pairs) }),
+    ...(legalComments !== undefined && { legalComments: String(legalComments) as BuildOptions['legalComments'] }),
+  };
 };
 
 /**

@@ -12,4 +12,4 @@ import { createRequire } from 'node:module';
 const http: typeof Http = createRequire(import.meta.url)('node:http');
 
 export default http;
-export const { Agent, ClientRequest, IncomingMessage, METHODS, STATUS_CODES, get, request } = http;
+export const { Agent, STATUS_CODES, request } = http;
