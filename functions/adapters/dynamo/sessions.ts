@@ -1,10 +1,5 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TOKEN_IDLE_MS, TOKEN_TOUCH_INTERVAL_MS } from '../../domain/credentials.ts';
 import type { Session } from '../../domain/session.ts';
 import type { SessionStore } from '../../use-cases/ports.ts';
