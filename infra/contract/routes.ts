@@ -31,6 +31,8 @@ const ALWAYS: readonly ErrorCode[] = ['INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
 /** The body checks of SPEC §2.5 (size, media type, JSON object), run before anything else. */
 const BODY: readonly ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_REQUEST'];
 const FIELDS: readonly ErrorCode[] = ['MISSING_PARAMETER', 'UNKNOWN_PARAMETER'];
+/** The query's shape, judged before the token: a parameter given twice. */
+const QUERY: readonly ErrorCode[] = ['INVALID_REQUEST'];
 
 export const ROUTES: readonly Route[] = [
   {
@@ -81,6 +83,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Show a provisioning request, by id=<ID> or number=<N>, in its current state',
     query: showQuerySchema,
     errors: [
+      ...QUERY,
       'INVALID_TOKEN',
       ...FIELDS,
       'INVALID_IDENTIFIER',
@@ -95,7 +98,7 @@ export const ROUTES: readonly Route[] = [
     operationId: 'listProvisioningRequests',
     summary: 'List provisioning requests of the token’s organisation, newest first, by any combination of filters',
     query: listQuerySchema,
-    errors: ['INVALID_TOKEN', ...FIELDS, 'INVALID_IDENTIFIER', 'INVALID_DATE', 'INVALID_VALUE', ...ALWAYS],
+    errors: [...QUERY, 'INVALID_TOKEN', ...FIELDS, 'INVALID_IDENTIFIER', 'INVALID_DATE', 'INVALID_VALUE', ...ALWAYS],
   },
   {
     method: 'POST',

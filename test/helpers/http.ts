@@ -61,9 +61,15 @@ export const postJson = (api: Api, path: string, body: unknown, headers: Record<
   });
 };
 
+/** A query: a parameter with several values is sent once for each. */
+export type Query = Readonly<Record<string, string | readonly string[]>>;
+
 /** GETs `path` with `query` as its query string. */
-export const get = (api: Api, path: string, query: Record<string, string> = {}) => {
-  const search = new URLSearchParams(query).toString();
+export const get = (api: Api, path: string, query: Query = {}) => {
+  const pairs = Object.entries(query).flatMap(([name, value]) =>
+    (typeof value === 'string' ? [value] : value).map((one): [string, string] => [name, one]),
+  );
+  const search = new URLSearchParams(pairs).toString();
   return call(api, `${path}${search === '' ? '' : `?${search}`}`);
 };
 

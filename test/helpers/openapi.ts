@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { Api, Envelope, Reply } from './http.ts';
+import type { Api, Envelope, Query, Reply } from './http.ts';
 import { ROUTES } from './http.ts';
 
 /**
@@ -195,11 +195,12 @@ export const requestBodyProblems = (operation: Operation, body: unknown): string
 /**
  * What keeps a request's query and headers from matching the operation's declared parameters: each required one
  * present, each present one valid for its schema, and no query parameter the document does not declare (the
- * service refuses those as UNKNOWN_PARAMETER, so the document's list must be the whole list). Empty: valid.
+ * service refuses those as UNKNOWN_PARAMETER, so the document's list must be the whole list). A parameter given
+ * twice is checked as the array a form-style validator reads it as. Empty: valid.
  */
 export const parameterProblems = (
   operation: Operation,
-  request: { query?: Record<string, string>; headers?: Record<string, string> },
+  request: { query?: Query; headers?: Record<string, string> },
 ): string[] => {
   const declared = operationOf(operation);
   if (!declared) return [`${operation.method} ${operation.path} is not in the document`];

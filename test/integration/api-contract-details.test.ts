@@ -18,6 +18,7 @@ import {
   get,
   login,
   postJson,
+  type Query,
   type Reply,
   ROUTES,
   show,
@@ -47,7 +48,7 @@ const cancelBody = (identifier: Record<string, string>, token = DEMO_TOKEN) => (
   token,
   provisioning_request_identifier: identifier,
 });
-const list = (query: Record<string, string>) => get(stack(), MORE_ROUTES.list, query);
+const list = (query: Query) => get(stack(), MORE_ROUTES.list, query);
 const requestCount = async () => (await storedRequests(stack())).size;
 const dayFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -653,6 +654,43 @@ describe('unknown routes, other methods and trailing slashes are 404 NOT_FOUND',
 
   it.each(PATHS)('%s// (two trailing slashes)', async (route) => {
     expectEnvelope(await working(route, '//'), 404, 'NOT_FOUND');
+  });
+});
+
+describe('a query parameter given twice is 400 INVALID_REQUEST', () => {
+  let first: CrmRequest;
+  let second: CrmRequest;
+  beforeAll(async () => {
+    first = await createRequest(stack(), KNOWN_CARD, { scheduled_date: `${dayFromNow(1)}T12:00:00Z` });
+    second = await createRequest(stack(), KNOWN_CARD, { scheduled_date: `${dayFromNow(1)}T12:00:00Z` });
+  });
+
+  it('show with two identifiers answers neither request', async () => {
+    const [one, other] = [`id=${first.id}`, `id=${second.id}`];
+    const reply = await get(stack(), ROUTES.show, { token: DEMO_TOKEN, provisioning_request_identifier: [one, other] });
+    expectEnvelope(reply, 400, 'INVALID_REQUEST');
+    expect(reply.body?.status.description).toContain('provisioning_request_identifier');
+    // The identifier once answers (the control).
+    const once = await get(stack(), ROUTES.show, { token: DEMO_TOKEN, provisioning_request_identifier: other });
+    expect(once.body?.data).toMatchObject({ id: second.id });
+  });
+
+  it.each([
+    ['offset', '0', '1'],
+    ['number_of_results', '1', '2'],
+    ['life_cycle_state', 'PENDING', 'COMPLETED'],
+    ['offset', '0', '0'],
+  ])('list with %s=%s and again =%s', async (name, one, other) => {
+    const reply = await list({ token: DEMO_TOKEN, [name]: [one, other] });
+    expectEnvelope(reply, 400, 'INVALID_REQUEST');
+    expect(reply.body?.status.description).toContain(name);
+    expect((await list({ token: DEMO_TOKEN, [name]: other })).status).toBe(200);
+  });
+
+  it('a repeated token is the request’s shape, judged before the token (SPEC §2.5 order)', async () => {
+    const reply = await list({ token: [UNKNOWN_TOKEN, DEMO_TOKEN] });
+    expectEnvelope(reply, 400, 'INVALID_REQUEST');
+    expect(reply.body?.status.description).toContain('token');
   });
 });
 

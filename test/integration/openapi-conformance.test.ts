@@ -12,7 +12,16 @@ import {
   seedBody,
   UNKNOWN_CARD,
 } from '../helpers/demo.ts';
-import { type CrmRequest, createRequest, get, login, postJson, type Reply, tokenIn } from '../helpers/http.ts';
+import {
+  type CrmRequest,
+  createRequest,
+  get,
+  login,
+  postJson,
+  type Query,
+  type Reply,
+  tokenIn,
+} from '../helpers/http.ts';
 import {
   notFoundProblems,
   OPENAPI,
@@ -45,7 +54,7 @@ type Sent = {
   body?: unknown;
   raw?: string;
   bytes?: Buffer;
-  query?: Record<string, string>;
+  query?: Query;
   headers?: Record<string, string>;
 };
 
@@ -533,6 +542,18 @@ const CASES: Case[] = [
   {
     operation: 'show',
     status: 400,
+    code: 'INVALID_REQUEST',
+    label: 'the identifier given twice',
+    request: () => ({
+      query: {
+        token: DEMO_TOKEN,
+        provisioning_request_identifier: [`id=${ctx.pending.id}`, `id=${ctx.completed.id}`],
+      },
+    }),
+  },
+  {
+    operation: 'show',
+    status: 400,
     code: 'UNKNOWN_PARAMETER',
     label: 'an unknown parameter',
     request: () => ({ query: { token: DEMO_TOKEN, provisioning_request_identifier: 'number=1', verbose: '1' } }),
@@ -609,6 +630,13 @@ const CASES: Case[] = [
     code: 'OK',
     label: 'an unknown subscription (an empty list)',
     request: () => ({ query: { token: DEMO_TOKEN, subscription_identifier: 'number=S00000' } }),
+  },
+  {
+    operation: 'list',
+    status: 400,
+    code: 'INVALID_REQUEST',
+    label: 'offset given twice',
+    request: () => ({ query: { token: DEMO_TOKEN, offset: ['0', '1'] } }),
   },
   {
     operation: 'list',
