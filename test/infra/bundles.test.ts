@@ -1,5 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRM_DATE, CRM_ID } from '../helpers/oracle.ts';
+import { seedShapeProblems } from '../helpers/seed.ts';
 import type { CfnTemplate, Templates } from './bundle-harness/cloudformation.ts';
 import {
   type ApiRoute,
@@ -34,30 +36,6 @@ import { type DeployedFunction, type SynthesizedStage, synthesizeStage } from '.
 const DEMO_TOKEN = 'A7AD3752AC7B48099A80E62C8F0BE565';
 const SEED_BODY =
   '{"token":"A7AD3752AC7B48099A80E62C8F0BE565","subscription_identifier":{"number":"S60507"},"smartcard_identifier":{"serial_number":"smrt20000054"}}';
-/** The keys of `data` in CRM.COM's clear_pin example. */
-const SEED_KEYS = [
-  'executed_date',
-  'error_code',
-  'error_description',
-  'id',
-  'life_cycle_state',
-  'log_information',
-  'name',
-  'number',
-  'parameters_set',
-  'priority',
-  'process_id',
-  'process_immediately',
-  'process_name',
-  'reference_number',
-  'request',
-  'response',
-  'scheduled_date',
-  'sequence_number',
-  'type',
-];
-const CRM_ID = /^[0-9A-F]{32}$/;
-const CRM_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 
 /** The longest function timeout (60 s) plus the time to start its process. */
 const INVOCATION_TEST_TIMEOUT_MS = 90_000;
@@ -178,24 +156,9 @@ describe('the cdk.out bundles, invoked as Lambda invokes them', () => {
     expect(answer.headers['Content-Type'] ?? answer.headers['content-type']).toMatch(/^application\/json/);
     expect(answer.body.status).toEqual({ code: 'OK', message: '', description: '' });
     created = answer.body.data;
-    expect(Object.keys(created).sort()).toEqual([...SEED_KEYS].sort());
-    expect(created).toMatchObject({
-      id: expect.stringMatching(CRM_ID),
-      number: expect.stringMatching(/^[1-9]\d*$/),
-      scheduled_date: expect.stringMatching(CRM_DATE),
-      type: 'CLEAR_CA_PIN',
-      process_name: 'RESET_PIN_CODE_UTILITY',
-      life_cycle_state: 'PENDING',
-      priority: 'REGULAR',
-      process_immediately: 0,
-      name: null,
-      reference_number: null,
-      executed_date: null,
-      log_information: {
-        created_by_user: { person_name: 'Marios Lannister', username: 'MPAdministrator', id: '1' },
-        created_by_unit: { id: '48305F8849E3C18B227C5BE3A27BA6DF', name: 'Admin Unit' },
-      },
-    });
+    // The seed's shape, fixed values, unit and user (as the local stack's tests check them) and its defaults.
+    expect(seedShapeProblems(created)).toEqual([]);
+    expect(created).toMatchObject({ priority: 'REGULAR', process_immediately: 0 });
     const parameters = created.parameters_set as Record<string, string>[];
     expect(parameters).toHaveLength(4);
     expect(parameters.filter((p) => 'smartcard_ca_id' in p)).toEqual([

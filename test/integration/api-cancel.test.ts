@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
-import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
-import { logger, metrics } from '../../functions/platform/observability.ts';
-import type { WorkQueue } from '../../functions/use-cases/ports.ts';
 import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
 import {
   type SendResult,
@@ -35,7 +31,7 @@ import { runPool } from '../helpers/pool.ts';
 import { readItem, scheduledDateAt } from '../helpers/requests.ts';
 import { seedShapeProblems } from '../helpers/seed.ts';
 import { useLocalStack } from '../helpers/stack.ts';
-import { workerDependencies } from '../helpers/worker.ts';
+import { processingDependencies, workerDependencies } from '../helpers/worker.ts';
 
 // The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
 vi.hoisted(() => {
@@ -91,24 +87,8 @@ const withSecondUser = (data: ReferenceData): ReferenceData => ({
 
 beforeAll(async () => {
   claims = createRequestClaims(stack().document, stack().tableName);
-  const realQueue = createWorkQueue(stack().sqs, stack().queueUrl);
-  const queue: WorkQueue = {
-    async send(ids) {
-      dispatched.push(...ids);
-      return realQueue.send(ids);
-    },
-  };
   send = workerDependencies(stack(), stack().headend.url, { claims });
-  run = {
-    log: logger,
-    metrics,
-    due: createDueIndex(stack().document, stack().tableName),
-    queue,
-    now: () => new Date(),
-    dueShards: 4,
-    dispatchWindowMs: 15_000,
-    pageSize: 10,
-  };
+  run = processingDependencies(stack(), (ids) => dispatched.push(...ids));
   await loadReferenceData(stack().document, stack().tableName, withSecondUser(DEMO_DATA));
   otherToken = tokenIn(await login(stack(), OTHER_LOGIN));
   secondToken = tokenIn(

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDueIndex } from '../../functions/adapters/dynamo/due-index.ts';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
-import { createWorkQueue } from '../../functions/adapters/work-queue.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
-import { logger, metrics } from '../../functions/platform/observability.ts';
-import type { WorkQueue } from '../../functions/use-cases/ports.ts';
 import { type ProcessDueDependencies, processDue } from '../../functions/use-cases/process-due.ts';
 import { type SendToHeadendDependencies, sendToHeadend } from '../../functions/use-cases/send-to-headend.ts';
 import { DEFAULT_HEADEND_SECRET } from '../../infra/local/headend-simulator.ts';
@@ -18,7 +14,7 @@ import { runPool } from '../helpers/pool.ts';
 import { queueCounts } from '../helpers/queue.ts';
 import { readItem, scheduledDateAt } from '../helpers/requests.ts';
 import { useLocalStack } from '../helpers/stack.ts';
-import { workerDependencies } from '../helpers/worker.ts';
+import { processingDependencies, workerDependencies } from '../helpers/worker.ts';
 
 // The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
 vi.hoisted(() => {
@@ -32,7 +28,6 @@ vi.hoisted(() => {
  * worker takes a message and when a worker "dies". The API (over HTTP) creates the requests.
  */
 let store: ReturnType<typeof createRequestClaims>;
-let queue: WorkQueue;
 let send: SendToHeadendDependencies;
 let run: ProcessDueDependencies;
 /** Ids the processing runs handed to the queue, in order. */
@@ -48,24 +43,8 @@ const stack = useLocalStack({ processing: false, env: { IMMEDIATE_GRACE_SECONDS:
 
 beforeAll(() => {
   store = createRequestClaims(stack().document, stack().tableName);
-  const realQueue = createWorkQueue(stack().sqs, stack().queueUrl);
-  queue = {
-    async send(ids) {
-      dispatched.push(...ids);
-      return realQueue.send(ids);
-    },
-  };
   send = workerDependencies(stack(), stack().headend.url, { claims: store, leaseMs: LEASE_MS });
-  run = {
-    log: logger,
-    metrics,
-    due: createDueIndex(stack().document, stack().tableName),
-    queue,
-    now: () => new Date(),
-    dueShards: 4,
-    dispatchWindowMs: LEASE_MS,
-    pageSize: 2,
-  };
+  run = processingDependencies(stack(), (ids) => dispatched.push(...ids), { dispatchWindowMs: LEASE_MS, pageSize: 2 });
 });
 
 beforeEach(() => {

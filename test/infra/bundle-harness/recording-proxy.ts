@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LocalEndpoint, listenLocally } from './aws-json-service.ts';
 import type { RecordedCall } from './grants.ts';
 
 /** A call as the proxy saw it, with the access key that signed it: whose role sent it. */
@@ -23,7 +23,7 @@ const parseBody = (text: string): unknown => {
 export const startRecordingProxy = async (
   upstream: string,
   record: (call: SignedCall) => void,
-): Promise<{ endpoint: string; stop(): Promise<void> }> => {
+): Promise<LocalEndpoint> => {
   const target = new URL(upstream);
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
@@ -53,14 +53,5 @@ export const startRecordingProxy = async (
       forwarded.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocally(server);
 };
