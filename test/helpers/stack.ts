@@ -23,6 +23,37 @@ export const FAST_PROCESSING_ENV = {
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 } as const;
 
+/**
+ * The environment that points a stack's worker at an external CAG server (SPEC §5: `HEADEND_URL` and the
+ * `HEADEND_CAG_*` settings) with fast processing, code 0 as OK and 10035 as transient; logs at DEBUG, so that a
+ * test sees every line a token could leak into.
+ */
+export const externalCagEnv = (
+  cag: { readonly url: string; readonly tokenUrl: string },
+  settings: {
+    readonly clientId: string;
+    readonly username: string;
+    readonly password: string;
+    readonly casInstanceName: string;
+    readonly tenantId: string;
+    readonly operator: string;
+  },
+) => ({
+  ...FAST_PROCESSING_ENV,
+  HEADEND_TIMEOUT_MS: '2000',
+  HEADEND_URL: cag.url,
+  HEADEND_CAG_TOKEN_URL: cag.tokenUrl,
+  HEADEND_CAG_CLIENT_ID: settings.clientId,
+  HEADEND_CAG_USERNAME: settings.username,
+  HEADEND_CAG_PASSWORD: settings.password,
+  HEADEND_CAG_CAS_INSTANCE: settings.casInstanceName,
+  HEADEND_CAG_TENANT_ID: settings.tenantId,
+  HEADEND_CAG_OPERATOR: settings.operator,
+  HEADEND_CAG_OK_CODES: '0',
+  HEADEND_CAG_TRANSIENT_CODES: '10035',
+  POWERTOOLS_LOG_LEVEL: 'DEBUG',
+});
+
 /** A local stack whose functions reach DynamoDB and SQS through fault proxies the test can cut. */
 export type ProxiedStack = LocalStack & { dynamoProxy: FaultProxy; sqsProxy: FaultProxy };
 

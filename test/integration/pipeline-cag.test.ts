@@ -5,7 +5,7 @@ import { captureOutput } from '../helpers/capture.ts';
 import { CARDS, KNOWN_CARD, UNKNOWN_CARD } from '../helpers/demo.ts';
 import { createRequest } from '../helpers/http.ts';
 import { storedRequests, waitForState } from '../helpers/requests.ts';
-import { FAST_PROCESSING_ENV, useLocalStack } from '../helpers/stack.ts';
+import { externalCagEnv, useLocalStack } from '../helpers/stack.ts';
 
 /**
  * The whole pipeline against a CAG server the local stack did not start (SPEC §5: `HEADEND_URL` and the
@@ -35,21 +35,7 @@ const cag = await startHeadendSimulator({
 const stack = useLocalStack({
   headend: { protocol: 'nagra-cag', external: true },
   processingIntervalMs: 500,
-  env: {
-    ...FAST_PROCESSING_ENV,
-    HEADEND_TIMEOUT_MS: '2000',
-    HEADEND_URL: cag.url,
-    HEADEND_CAG_TOKEN_URL: cag.tokenUrl,
-    HEADEND_CAG_CLIENT_ID: DEFAULT_CAG_SETTINGS.clientId,
-    HEADEND_CAG_USERNAME: DEFAULT_CAG_SETTINGS.username,
-    HEADEND_CAG_PASSWORD: DEFAULT_CAG_SETTINGS.password,
-    HEADEND_CAG_CAS_INSTANCE: DEFAULT_CAG_SETTINGS.casInstanceName,
-    HEADEND_CAG_TENANT_ID: DEFAULT_CAG_SETTINGS.tenantId,
-    HEADEND_CAG_OPERATOR: DEFAULT_CAG_SETTINGS.operator,
-    HEADEND_CAG_OK_CODES: '0',
-    HEADEND_CAG_TRANSIENT_CODES: '10035',
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  },
+  env: externalCagEnv(cag, DEFAULT_CAG_SETTINGS),
 });
 
 afterAll(async () => {

@@ -1,23 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-/** A local server the SDK is pointed at, and how to stop it (open connections included). */
-export type LocalEndpoint = { readonly endpoint: string; stop(): Promise<void> };
-
-/** Listens on a free loopback port. */
-export const listenLocally = async (server: Server): Promise<LocalEndpoint> => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-};
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type LocalEndpoint, listenLocally } from '../../helpers/local-server.ts';
 
 /** An operation's answer: the HTTP status and the JSON body. */
 export type AwsJsonAnswer = readonly [status: number, body: Record<string, unknown>];

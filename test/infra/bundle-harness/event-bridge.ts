@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type LocalEndpoint, startAwsJsonService } from './aws-json-service.ts';
+import type { LocalEndpoint } from '../../helpers/local-server.ts';
+import { startAwsJsonService } from './aws-json-service.ts';
 
 /** An event as a PutEvents entry gave it, the detail parsed. */
 export type PutEvent = { bus: string; source: string; detailType: string; detail: Record<string, unknown> };

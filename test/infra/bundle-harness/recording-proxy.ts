@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest } from 'node:http';
-import { type LocalEndpoint, listenLocally } from './aws-json-service.ts';
+import { type LocalEndpoint, listenLocally } from '../../helpers/local-server.ts';
 import type { RecordedCall } from './grants.ts';
 
 /** A call as the proxy saw it, with the access key that signed it: whose role sent it. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type LocalEndpoint, startAwsJsonService } from './aws-json-service.ts';
+import type { LocalEndpoint } from '../../helpers/local-server.ts';
+import { startAwsJsonService } from './aws-json-service.ts';
 
 export type StoredSecret = { readonly arn: string; readonly name: string; readonly value: string };
 
