@@ -190,7 +190,10 @@ export const expectLogin = (input: BodyInput): Expectation => {
   return { statuses: odd ? [400, 401, 429] : [401, 429], why: 'wrong credentials' };
 };
 
-/** Judged on the parameters as the front will see them (parsed by the same WHATWG URL rules fetch applies). */
+/**
+ * Judged on the parameters as the front will see them (parsed by the same WHATWG URL rules fetch applies); a
+ * parameter given twice is refused before the token (README, API decisions).
+ */
 export const expectShow = (
   apiUrl: string,
   input: ShowInput,
@@ -198,7 +201,10 @@ export const expectShow = (
 ): Expectation => {
   const params = new URL(`${apiUrl}${ROUTES.show}?${input.query}`).searchParams;
   const last = new Map<string, string>();
-  for (const [name, value] of params) last.set(name, value);
+  for (const [name, value] of params) {
+    if (last.has(name)) return { statuses: [400], code: 'INVALID_REQUEST', why: `${name} given more than once` };
+    last.set(name, value);
+  }
   if (!tokenIsLive(last.get('token'))) return { statuses: [401], code: 'INVALID_TOKEN', why: 'no live token' };
   const unknown = [...last.keys()].filter(
     (k) => !['token', 'provisioning_request_identifier', 'fields_set'].includes(k),
