@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ok } from '../middleware/envelope.ts';
-import { headerOf, jsonObjectBody } from '../middleware/json-body.ts';
+import { headerValues, jsonObjectBody } from '../middleware/json-body.ts';
 import { createClearPin } from '../use-cases/create-clear-pin.ts';
 import { clearPinDependencies } from './composition.ts';
 
@@ -11,7 +11,7 @@ export const clearPinRoute = middy<APIGatewayProxyEvent>()
   .handler(async (event) => {
     const view = await createClearPin(clearPinDependencies, {
       body: event.body,
-      idempotencyKey: headerOf(event, 'idempotency-key'),
+      idempotencyKeys: headerValues(event, 'idempotency-key'),
       correlationId: event.requestContext?.requestId,
     });
     return ok(view);

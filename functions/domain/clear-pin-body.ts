@@ -95,8 +95,20 @@ const pick = <K extends string>(identifier: Partial<Record<K, string>>): Identif
 /** Printable ASCII, space included (HTTP has already trimmed any leading or trailing space); also the OpenAPI's. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,128}$/;
 
-/** The optional Idempotency-Key header is checked with the fields (after the token, SPEC §2.5 order). */
-export const checkIdempotencyKey = (key: string | undefined): void => {
+/**
+ * The optional Idempotency-Key header, every value the request carried, checked with the fields (after the token,
+ * SPEC §2.5 order): the key, or undefined without one. Two values are refused, as two Content-Types are: a request
+ * must not be deduplicated on a key its client may not have meant.
+ */
+export const checkIdempotencyKey = (values: readonly string[]): string | undefined => {
+  if (values.length > 1) {
+    throw new ApiError(
+      'INVALID_VALUE',
+      'A parameter has a value that is not allowed.',
+      'Idempotency-Key must be given once',
+    );
+  }
+  const [key] = values;
   if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new ApiError(
       'INVALID_VALUE',
@@ -104,6 +116,7 @@ export const checkIdempotencyKey = (key: string | undefined): void => {
       'Idempotency-Key must be 1–128 printable characters',
     );
   }
+  return key;
 };
 
 /** Validates a clear-PIN body (token already checked) into a command, or throws the catalogue error. */

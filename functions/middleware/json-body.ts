@@ -6,7 +6,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 export type JsonObjectEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: Record<string, unknown> };
 
-export const headerOf = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined => {
+const headerOf = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined => {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted) return value;
@@ -15,7 +15,10 @@ export const headerOf = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: str
 };
 
 /** Every value of a header, whatever the letter case of each occurrence's name. */
-const headerValues = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string[] => {
+export const headerValues = (
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  name: string,
+): string[] => {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
@@ -33,7 +36,7 @@ const isJsonMediaType = (contentType: string): boolean => {
 
 /**
  * The body checks of SPEC §2.5, in its order: size (of the bytes received), media type (exactly one
- * Content-Type, a JSON one), a JSON object in valid UTF-8. A missing Content-Type is read as JSON, because CRM.COM
+ * Content-Type, a JSON one), a JSON object in valid UTF-8; then no query string, before the token. A missing Content-Type is read as JSON, because CRM.COM
  * clients do not always send one. Written here rather than with @middy/http-json-body-parser because that one
  * refuses a missing Content-Type and has no size limit.
  */
@@ -70,6 +73,16 @@ export const jsonObjectBody = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new ApiError('INVALID_REQUEST', 'The request body must be a JSON object.', 'body');
+    }
+    // The POST methods take their fields in the body only: a field sent in the query (a misplaced
+    // `?process_immediately=1`) would otherwise be silently left out.
+    const [queryName] = Object.keys(event.queryStringParameters ?? {});
+    if (queryName !== undefined) {
+      throw new ApiError(
+        'UNKNOWN_PARAMETER',
+        'The request has a parameter that this method does not take.',
+        `query parameter ${queryName}: this method takes its fields in the body`,
+      );
     }
     (event as unknown as JsonObjectEvent).body = parsed as Record<string, unknown>;
   },

@@ -25,7 +25,8 @@ export type CreateClearPinDependencies = Telemetry & {
   immediateGraceMs: number;
 };
 
-export type CreateClearPinInput = { body: unknown; idempotencyKey?: string; correlationId?: string };
+/** `idempotencyKeys`: every Idempotency-Key header value sent (none, one, or the refused several). */
+export type CreateClearPinInput = { body: unknown; idempotencyKeys?: readonly string[]; correlationId?: string };
 
 const reused = () =>
   new ApiError(
@@ -50,12 +51,12 @@ const reused = () =>
  */
 export const createClearPin = async (
   deps: CreateClearPinDependencies,
-  { body, idempotencyKey, correlationId }: CreateClearPinInput,
+  { body, idempotencyKeys = [], correlationId }: CreateClearPinInput,
 ): Promise<CrmProvisioningRequest> => {
   const now = deps.now();
   const tokenHash = tokenHashOf(body);
   const session = acceptSession(await deps.sessions.find(tokenHash), now);
-  checkIdempotencyKey(idempotencyKey);
+  const idempotencyKey = checkIdempotencyKey(idempotencyKeys);
   const command = parseClearPinBody(body, { timeZone: deps.timeZone, now });
 
   const keyed =

@@ -675,6 +675,45 @@ describe('a query parameter given twice is 400 INVALID_REQUEST', () => {
   });
 });
 
+describe('a create is judged on one Idempotency-Key and on its body only', () => {
+  const POSTS = [ROUTES.login, ROUTES.release, ROUTES.clearPin, MORE_ROUTES.cancel];
+
+  it('two Idempotency-Key headers are 400 INVALID_VALUE and create nothing; either key alone creates', async () => {
+    const [one, other] = [`twice-a-${Date.now()}`, `twice-b-${Date.now()}`];
+    const before = await requestCount();
+    for (const rawHeaders of [
+      ['content-type', 'application/json', 'Idempotency-Key', one, 'Idempotency-Key', other],
+      ['content-type', 'application/json', 'Idempotency-Key', one, 'idempotency-key', one],
+    ]) {
+      const reply = await rawRequest(stack(), {
+        path: ROUTES.clearPin,
+        rawHeaders,
+        body: Buffer.from(JSON.stringify(seedBody())),
+      });
+      expectEnvelope(reply, 400, 'INVALID_VALUE');
+      expect(reply.body?.status.description).toContain('Idempotency-Key');
+    }
+    expect(await requestCount()).toBe(before);
+    // Each key alone is taken (the control), and makes its own request.
+    const first = await clearPin(seedBody(), { 'Idempotency-Key': one });
+    const second = await clearPin(seedBody(), { 'Idempotency-Key': other });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(first.body?.data.id).not.toBe(second.body?.data.id);
+  });
+
+  it.each(POSTS)('POST %s with a query string is 400 UNKNOWN_PARAMETER and changes nothing', async (route) => {
+    const before = await requestCount();
+    const reply = await postJson(stack(), `${route}?process_immediately=1`, seedBody());
+    expectEnvelope(reply, 400, 'UNKNOWN_PARAMETER');
+    expect(reply.body?.status.description).toContain('process_immediately');
+    expect(await requestCount()).toBe(before);
+  });
+
+  it('the same create without the query string is taken (the control)', async () => {
+    expect((await postJson(stack(), ROUTES.clearPin, seedBody())).status).toBe(200);
+  });
+});
+
 describe('show by number finds only provisioning requests', () => {
   let request: CrmRequest;
   /** Subscriptions numbered like the next requests will be, loaded before those requests exist. */

@@ -88,8 +88,8 @@ describe('createClearPin', () => {
 
   it('with an Idempotency-Key: the request is its own record, a repeat answers the first response', async () => {
     const { deps, requests } = setup();
-    const first = await createClearPin(deps, { body: body({ process_immediately: 'true' }), idempotencyKey: 'k-1' });
-    const repeat = await createClearPin(deps, { body: body({ process_immediately: 1 }), idempotencyKey: 'k-1' });
+    const first = await createClearPin(deps, { body: body({ process_immediately: 'true' }), idempotencyKeys: ['k-1'] });
+    const repeat = await createClearPin(deps, { body: body({ process_immediately: 1 }), idempotencyKeys: ['k-1'] });
     expect(repeat).toEqual(first);
     expect(requests.requests.size).toBe(1);
     expect(requests.requests.get(first.id)?.idempotencyFingerprint).toMatch(/^[0-9a-f]{64}$/);
@@ -97,11 +97,13 @@ describe('createClearPin', () => {
 
   it('answers the first response even after the request moved on, and 422 for another request under the key', async () => {
     const { deps, requests } = setup();
-    const first = await createClearPin(deps, { body: body(), idempotencyKey: 'k-2' });
+    const first = await createClearPin(deps, { body: body(), idempotencyKeys: ['k-2'] });
     const stored = requests.requests.get(first.id) as ProvisioningRequest;
     requests.requests.set(first.id, { ...stored, lifeCycleState: 'COMPLETED', referenceNumber: 'R' });
-    expect(await createClearPin(deps, { body: body(), idempotencyKey: 'k-2' })).toEqual(first);
-    const reused = await refusal(createClearPin(deps, { body: body({ priority: 'EXPRESS' }), idempotencyKey: 'k-2' }));
+    expect(await createClearPin(deps, { body: body(), idempotencyKeys: ['k-2'] })).toEqual(first);
+    const reused = await refusal(
+      createClearPin(deps, { body: body({ priority: 'EXPRESS' }), idempotencyKeys: ['k-2'] }),
+    );
     expect({ code: reused.code, status: reused.status }).toEqual({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 });
   });
 
@@ -109,8 +111,8 @@ describe('createClearPin', () => {
     const { deps, requests } = setup();
     // The look-up saw no request under the key, but an identical create wrote one before this one's write.
     const blind = { ...deps, reference: memoryReference(new Map()) };
-    const winner = await createClearPin(deps, { body: body(), idempotencyKey: 'k-3' });
-    expect(await createClearPin(blind, { body: body(), idempotencyKey: 'k-3' })).toEqual(winner);
+    const winner = await createClearPin(deps, { body: body(), idempotencyKeys: ['k-3'] });
+    expect(await createClearPin(blind, { body: body(), idempotencyKeys: ['k-3'] })).toEqual(winner);
     expect(requests.requests.size).toBe(1);
   });
 
@@ -121,7 +123,7 @@ describe('createClearPin', () => {
       reference: memoryReference(new Map()),
       requests: { ...deps.requests, create: async () => 'exists' as const, findById: async () => undefined },
     };
-    const error = await refusal(createClearPin(unreadable, { body: body(), idempotencyKey: 'k-4' }));
+    const error = await refusal(createClearPin(unreadable, { body: body(), idempotencyKeys: ['k-4'] }));
     expect({ code: error.code, status: error.status, retryAfter: error.retryAfterSeconds }).toEqual({
       code: 'IDEMPOTENCY_KEY_IN_PROGRESS',
       status: 409,
@@ -131,11 +133,11 @@ describe('createClearPin', () => {
 
   it('scopes the key to the user: another user’s same key is another request', async () => {
     const { deps, requests } = setup();
-    const mine = await createClearPin(deps, { body: body(), idempotencyKey: 'shared' });
+    const mine = await createClearPin(deps, { body: body(), idempotencyKeys: ['shared'] });
     const sessions = sessionsWithToken(NOW);
     for (const [hash, value] of sessions.sessions)
       sessions.sessions.set(hash, { ...value, user: { ...value.user, id: '99' } });
-    const theirs = await createClearPin({ ...deps, sessions }, { body: body(), idempotencyKey: 'shared' });
+    const theirs = await createClearPin({ ...deps, sessions }, { body: body(), idempotencyKeys: ['shared'] });
     expect(theirs.id).not.toBe(mine.id);
     expect(requests.requests.size).toBe(2);
   });
