@@ -18,7 +18,7 @@ export type Route = {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  /** API Gateway model name of the body. */
+  /** The body's schema name in the OpenAPI document. */
   readonly modelName?: string;
   readonly body?: z.core.$ZodType;
   readonly query?: z.core.$ZodType;
@@ -145,13 +145,6 @@ const quoted = (text: string) => JSON.stringify(text);
  * TOO_MANY_ATTEMPTS).
  */
 export const GATEWAY_ERRORS: readonly GatewayError[] = [
-  {
-    responseType: 'BAD_REQUEST_BODY',
-    status: ERROR_STATUS.INVALID_REQUEST,
-    code: 'INVALID_REQUEST',
-    message: quoted('The request body must be a JSON object.'),
-    description: quoted('body'),
-  },
   {
     // API Gateway answers an unknown path or method with 403 "Missing Authentication Token".
     responseType: 'MISSING_AUTHENTICATION_TOKEN',

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { environmentProblems } from '../../functions/platform/environment.ts';
 import { ACCESS_LOG_FIELDS } from '../../infra/constructs/crm-rest-api.ts';
 import { ENVIRONMENTS } from '../../infra/contract/environments.ts';
-import { structuralModel } from '../../infra/contract/request-models.ts';
 import { API_STAGE_NAME, GATEWAY_ERRORS, ROUTES } from '../../infra/contract/routes.ts';
 import { workerHeadendCaps } from '../../infra/stages.ts';
 import { actionsOf, only, statementsOf, synthStage } from './helpers.ts';
@@ -267,17 +266,10 @@ describe('REST API', () => {
     expect(Object.values(list).every((required) => required === false)).toBe(true);
   });
 
-  it('deploys the body models generated from the handlers’ zod schemas', () => {
-    for (const route of ROUTES.filter((r) => r.body)) {
-      const model = only(stateless, 'AWS::ApiGateway::Model', { Properties: { Name: route.modelName } });
-      expect(model.Schema).toEqual(
-        expect.objectContaining({
-          title: route.modelName,
-          type: 'object',
-          properties: structuralModel(route.body as NonNullable<typeof route.body>, route.modelName as string)
-            .properties,
-        }),
-      );
+  it('has no body model, so that every body check is the function’s, in SPEC §2.5’s order', () => {
+    expect(stateless.findResources('AWS::ApiGateway::Model')).toEqual({});
+    for (const method of Object.values(stateless.findResources('AWS::ApiGateway::Method'))) {
+      expect(method.Properties.RequestModels).toBeUndefined();
     }
   });
 
@@ -301,7 +293,7 @@ describe('REST API', () => {
       StatusCode: '429',
       ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
     });
-    expect(responses.find((r) => r.ResponseType === 'BAD_REQUEST_BODY')).toMatchObject({ StatusCode: '400' });
+    expect(responses.find((r) => r.ResponseType === 'REQUEST_TOO_LARGE')).toMatchObject({ StatusCode: '413' });
   });
 });
 
