@@ -8,6 +8,7 @@ import { loadReferenceData } from '../tools/reference-data.ts';
 import { type ApiHandler, startApiFront } from './api-front.ts';
 import {
   type CagHeadendSimulator,
+  type CagSimulatorSettings,
   DEFAULT_CAG_SETTINGS,
   DEFAULT_HEADEND_SECRET,
   type HeadendFaults,
@@ -201,19 +202,29 @@ const headendOf = async (
     };
   }
   const simulator = await startHeadendSimulator({ protocol, knownCards: DEMO_KNOWN_CARDS, faults });
-  const settings = DEFAULT_CAG_SETTINGS;
   return {
     simulator,
-    env: {
-      HEADEND_PROTOCOL: protocol,
-      HEADEND_URL: simulator.url,
-      HEADEND_CAG_TOKEN_URL: simulator.tokenUrl,
-      HEADEND_CAG_CLIENT_ID: settings.clientId,
-      HEADEND_CAG_USERNAME: settings.username,
-      HEADEND_CAG_PASSWORD: settings.password,
-      HEADEND_CAG_CAS_INSTANCE: settings.casInstanceName,
-      HEADEND_CAG_TENANT_ID: settings.tenantId,
-      HEADEND_CAG_OPERATOR: settings.operator,
-    },
+    env: { HEADEND_PROTOCOL: protocol, ...cagEnvironment(simulator, DEFAULT_CAG_SETTINGS) },
   };
 };
+
+/** What the worker needs to know of a CAG site (SPEC §5), whichever server answers it. */
+export type CagSite = Pick<
+  CagSimulatorSettings,
+  'clientId' | 'username' | 'password' | 'casInstanceName' | 'tenantId' | 'operator'
+>;
+
+/** The worker's environment for the CAG server at `server` (`HEADEND_URL` and the `HEADEND_CAG_*` settings). */
+export const cagEnvironment = (
+  server: { readonly url: string; readonly tokenUrl: string },
+  site: CagSite,
+): Record<string, string> => ({
+  HEADEND_URL: server.url,
+  HEADEND_CAG_TOKEN_URL: server.tokenUrl,
+  HEADEND_CAG_CLIENT_ID: site.clientId,
+  HEADEND_CAG_USERNAME: site.username,
+  HEADEND_CAG_PASSWORD: site.password,
+  HEADEND_CAG_CAS_INSTANCE: site.casInstanceName,
+  HEADEND_CAG_TENANT_ID: site.tenantId,
+  HEADEND_CAG_OPERATOR: site.operator,
+});

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import {
+  type CagSite,
+  cagEnvironment,
   type HeadendChoice,
   type LocalStack,
   type LocalStackOptions,
@@ -28,27 +30,10 @@ export const FAST_PROCESSING_ENV = {
  * `HEADEND_CAG_*` settings) with fast processing, code 0 as OK and 10035 as transient; logs at DEBUG, so that a
  * test sees every line a token could leak into.
  */
-export const externalCagEnv = (
-  cag: { readonly url: string; readonly tokenUrl: string },
-  settings: {
-    readonly clientId: string;
-    readonly username: string;
-    readonly password: string;
-    readonly casInstanceName: string;
-    readonly tenantId: string;
-    readonly operator: string;
-  },
-) => ({
+export const externalCagEnv = (cag: { readonly url: string; readonly tokenUrl: string }, site: CagSite) => ({
   ...FAST_PROCESSING_ENV,
   HEADEND_TIMEOUT_MS: '2000',
-  HEADEND_URL: cag.url,
-  HEADEND_CAG_TOKEN_URL: cag.tokenUrl,
-  HEADEND_CAG_CLIENT_ID: settings.clientId,
-  HEADEND_CAG_USERNAME: settings.username,
-  HEADEND_CAG_PASSWORD: settings.password,
-  HEADEND_CAG_CAS_INSTANCE: settings.casInstanceName,
-  HEADEND_CAG_TENANT_ID: settings.tenantId,
-  HEADEND_CAG_OPERATOR: settings.operator,
+  ...cagEnvironment(cag, site),
   HEADEND_CAG_OK_CODES: '0',
   HEADEND_CAG_TRANSIENT_CODES: '10035',
   POWERTOOLS_LOG_LEVEL: 'DEBUG',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { CagSite } from '../../infra/local/local-stack.ts';
 import { listenLocally } from './local-server.ts';
 
 /**
@@ -9,14 +10,8 @@ import { listenLocally } from './local-server.ts';
  * token endpoint takes form bodies only, errors come in Keycloak's `{error, error_description}` shape, the command
  * takes no body, and replies carry `application/json;charset=UTF-8` and `_id`.
  */
-export type StrictCagOptions = {
+export type StrictCagOptions = CagSite & {
   readonly realm: string;
-  readonly clientId: string;
-  readonly username: string;
-  readonly password: string;
-  readonly casInstanceName: string;
-  readonly tenantId: string;
-  readonly operator: string;
   readonly accessTokenSeconds: number;
   readonly refreshTokenSeconds: number;
   /** CA ids of the devices it knows; any other is 404. */

@@ -1,6 +1,7 @@
+import '../helpers/quiet-powertools.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
 import { fixedCredential } from '../../functions/adapters/headend/credential.ts';
 import { createGenericHeadendClient } from '../../functions/adapters/headend/generic.ts';
@@ -32,12 +33,6 @@ import { readItem, scheduledDateAt } from '../helpers/requests.ts';
 import { seedShapeProblems } from '../helpers/seed.ts';
 import { useLocalStack } from '../helpers/stack.ts';
 import { processingDependencies, workerDependencies } from '../helpers/worker.ts';
-
-// The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-});
 
 /**
  * SPEC §2.7 over HTTP: every answer of cancel, its organisation scope and identifier rules, that a cancelled request

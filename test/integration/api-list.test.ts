@@ -1,3 +1,4 @@
+import '../helpers/quiet-powertools.ts';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,12 +23,6 @@ import { envelopeProblems } from '../helpers/oracle.ts';
 import { readItem } from '../helpers/requests.ts';
 import { seedShapeProblems } from '../helpers/seed.ts';
 import { workerDependencies } from '../helpers/worker.ts';
-
-// The use cases are imported before the stack configures Powertools: keep their logs and metrics quiet.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-});
 
 /**
  * SPEC §2.6 over HTTP: every filter alone and combined, paging, order, fields_set, organisation scope and errors,

@@ -1,3 +1,4 @@
+import '../helpers/quiet-powertools.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequestClaims } from '../../functions/adapters/dynamo/request-claims.ts';
 import { newId } from '../../functions/domain/identifiers.ts';
@@ -28,12 +29,6 @@ import { envelopeProblems } from '../helpers/oracle.ts';
 import { readItem, scheduledDateAt, waitForState } from '../helpers/requests.ts';
 import { FAST_PROCESSING_ENV } from '../helpers/stack.ts';
 import { type EventBridgeEvent, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.ts';
-
-// The adapters are imported before the stack configures Powertools: keep their logs and metrics quiet.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-});
 
 /**
  * SPEC §3.1 on the local stack (the real API, poller, worker and processing run): every final state — COMPLETED,
