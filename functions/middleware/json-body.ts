@@ -36,8 +36,8 @@ const isJsonMediaType = (contentType: string): boolean => {
 
 /**
  * The body checks of SPEC §2.5, in its order: size (of the bytes received), media type (exactly one
- * Content-Type, a JSON one), a JSON object in valid UTF-8; then no query string, before the token. A missing Content-Type is read as JSON, because CRM.COM
- * clients do not always send one. Written here rather than with @middy/http-json-body-parser because that one
+ * Content-Type, a JSON one), a JSON object in valid UTF-8; then no query string, before the token. A missing
+ * Content-Type is read as JSON, because CRM.COM clients do not always send one. Written here rather than with @middy/http-json-body-parser because that one
  * refuses a missing Content-Type and has no size limit.
  */
 export const jsonObjectBody = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({

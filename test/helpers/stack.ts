@@ -25,20 +25,6 @@ export const FAST_PROCESSING_ENV = {
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 } as const;
 
-/**
- * The environment that points a stack's worker at an external CAG server (SPEC §5: `HEADEND_URL` and the
- * `HEADEND_CAG_*` settings) with fast processing, code 0 as OK and 10035 as transient; logs at DEBUG, so that a
- * test sees every line a token could leak into.
- */
-export const externalCagEnv = (cag: { readonly url: string; readonly tokenUrl: string }, site: CagSite) => ({
-  ...FAST_PROCESSING_ENV,
-  HEADEND_TIMEOUT_MS: '2000',
-  ...cagEnvironment(cag, site),
-  HEADEND_CAG_OK_CODES: '0',
-  HEADEND_CAG_TRANSIENT_CODES: '10035',
-  POWERTOOLS_LOG_LEVEL: 'DEBUG',
-});
-
 /** A local stack whose functions reach DynamoDB and SQS through fault proxies the test can cut. */
 export type ProxiedStack = LocalStack & { dynamoProxy: FaultProxy; sqsProxy: FaultProxy };
 
@@ -100,3 +86,28 @@ export function useLocalStack({
     return started;
   };
 }
+
+/**
+ * The local stack of a test file with its worker on `cag`, a CAG server the stack did not start (SPEC §5:
+ * `HEADEND_URL` and the `HEADEND_CAG_*` settings): fast processing, code 0 as OK and 10035 as transient, logs at
+ * DEBUG so that the test sees every line a token could leak into. `cag` is stopped after the file's tests.
+ */
+export const useExternalCagStack = (
+  cag: { readonly url: string; readonly tokenUrl: string; stop(): Promise<void> },
+  site: CagSite,
+) => {
+  const stack = useLocalStack({
+    headend: { protocol: 'nagra-cag', external: true },
+    processingIntervalMs: 500,
+    env: {
+      ...FAST_PROCESSING_ENV,
+      HEADEND_TIMEOUT_MS: '2000',
+      ...cagEnvironment(cag, site),
+      HEADEND_CAG_OK_CODES: '0',
+      HEADEND_CAG_TRANSIENT_CODES: '10035',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    },
+  });
+  afterAll(() => cag.stop());
+  return stack;
+};

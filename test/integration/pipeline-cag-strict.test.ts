@@ -4,7 +4,7 @@ import { captureOutput } from '../helpers/capture.ts';
 import { CARDS, KNOWN_CARD, UNKNOWN_CARD } from '../helpers/demo.ts';
 import { createRequest } from '../helpers/http.ts';
 import { storedRequests, waitForState } from '../helpers/requests.ts';
-import { externalCagEnv, useLocalStack } from '../helpers/stack.ts';
+import { useExternalCagStack } from '../helpers/stack.ts';
 import { startStrictCag } from '../helpers/strict-cag.ts';
 
 /**
@@ -32,16 +32,9 @@ const cag = await startStrictCag({
   devices: CARDS.filter((card) => card.headendKnows).map((card) => card.caId),
 });
 
-const stack = useLocalStack({
-  headend: { protocol: 'nagra-cag', external: true },
-  processingIntervalMs: 500,
-  env: externalCagEnv(cag, SETTINGS),
-});
+const stack = useExternalCagStack(cag, SETTINGS);
 
-afterAll(async () => {
-  output.restore();
-  await cag.stop();
-});
+afterAll(() => output.restore());
 
 describe('the pipeline against a CAG server written apart from the simulator', () => {
   it('completes a clear-PIN with the first command’s _id as reference_number, every header as CAG wants it', async () => {

@@ -5,7 +5,7 @@ import { captureOutput } from '../helpers/capture.ts';
 import { CARDS, KNOWN_CARD, UNKNOWN_CARD } from '../helpers/demo.ts';
 import { createRequest } from '../helpers/http.ts';
 import { storedRequests, waitForState } from '../helpers/requests.ts';
-import { externalCagEnv, useLocalStack } from '../helpers/stack.ts';
+import { useExternalCagStack } from '../helpers/stack.ts';
 
 /**
  * The whole pipeline against a CAG server the local stack did not start (SPEC §5: `HEADEND_URL` and the
@@ -32,16 +32,9 @@ const cag = await startHeadendSimulator({
   },
 });
 
-const stack = useLocalStack({
-  headend: { protocol: 'nagra-cag', external: true },
-  processingIntervalMs: 500,
-  env: externalCagEnv(cag, DEFAULT_CAG_SETTINGS),
-});
+const stack = useExternalCagStack(cag, DEFAULT_CAG_SETTINGS);
 
-afterAll(async () => {
-  output.restore();
-  await cag.stop();
-});
+afterAll(() => output.restore());
 
 describe('the pipeline on the Nagra CAG protocol, against an external CAG server', () => {
   it('starts no simulator of its own and sends the worker to the external one', () => {

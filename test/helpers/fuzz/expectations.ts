@@ -200,21 +200,21 @@ export const expectShow = (
   known: { ids: string[]; numbers: string[] },
 ): Expectation => {
   const params = new URL(`${apiUrl}${ROUTES.show}?${input.query}`).searchParams;
-  const last = new Map<string, string>();
+  const given = new Map<string, string>();
   for (const [name, value] of params) {
-    if (last.has(name)) return { statuses: [400], code: 'INVALID_REQUEST', why: `${name} given more than once` };
-    last.set(name, value);
+    if (given.has(name)) return { statuses: [400], code: 'INVALID_REQUEST', why: `${name} given more than once` };
+    given.set(name, value);
   }
-  if (!tokenIsLive(last.get('token'))) return { statuses: [401], code: 'INVALID_TOKEN', why: 'no live token' };
-  const unknown = [...last.keys()].filter(
+  if (!tokenIsLive(given.get('token'))) return { statuses: [401], code: 'INVALID_TOKEN', why: 'no live token' };
+  const unknown = [...given.keys()].filter(
     (k) => !['token', 'provisioning_request_identifier', 'fields_set'].includes(k),
   );
   if (unknown.length > 0) return { statuses: [400], code: 'UNKNOWN_PARAMETER', why: `unknown ${unknown[0]}` };
-  const fields = last.get('fields_set');
+  const fields = given.get('fields_set');
   if (fields?.split(',').some((f) => !(CRM_FIELDS as readonly string[]).includes(f.trim()))) {
     return { statuses: [400], why: 'fields_set names a field that does not exist' };
   }
-  const identifier = last.get('provisioning_request_identifier');
+  const identifier = given.get('provisioning_request_identifier');
   if (identifier === undefined) return { statuses: [400], code: 'MISSING_PARAMETER', why: 'no identifier' };
   const match = /^(id|number)=([\s\S]+)$/.exec(identifier);
   if (!match) return { statuses: [400], why: 'a malformed identifier' };

@@ -20,10 +20,7 @@ const parseBody = (text: string): unknown => {
  * An HTTP proxy in front of one local AWS service: it passes every request through unchanged and records its
  * operation (`X-Amz-Target`), its JSON body and the access key it was signed with.
  */
-export const startRecordingProxy = async (
-  upstream: string,
-  record: (call: SignedCall) => void,
-): Promise<LocalEndpoint> => {
+export const startRecordingProxy = (upstream: string, record: (call: SignedCall) => void): Promise<LocalEndpoint> => {
   const target = new URL(upstream);
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
